@@ -1,0 +1,195 @@
+//! Command-line arguments. Every option is documented here; `--help` is generated from it.
+
+use crate::exit::EXIT_CODES_HELP;
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use jobwarden_model::Severity;
+use std::path::PathBuf;
+
+/// Detect and prevent abuse of Kubernetes CronJobs and Jobs (MITRE ATT&CK T1053.007).
+#[derive(Debug, Parser)]
+#[command(name = "jobwarden", version, about, long_about = None, after_help = EXIT_CODES_HELP)]
+pub struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Hunt for CronJob/Job abuse in Kubernetes audit logs (files, directories, gzip, stdin).
+    #[command(after_help = EXIT_CODES_HELP)]
+    Hunt(HuntArgs),
+    /// List the built-in detection rules, or explain one.
+    Rules(RulesArgs),
+}
+
+/// Output format of alerts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum AlertFormat {
+    /// Grouped by subject, most severe first, coloured, with a summary (for people).
+    Table,
+    /// One `jobwarden.alert/v1` JSON object per line (for machines).
+    Jsonl,
+}
+
+/// When to colour the output.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ColorChoice {
+    /// When writing to a terminal and NO_COLOR is not set.
+    Auto,
+    /// Always.
+    Always,
+    /// Never.
+    Never,
+}
+
+/// Input formats (`--input-format`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum InputFormatArg {
+    /// Detect per file and per record (also recognises Elastic ECS `kubernetes.audit` documents).
+    Auto,
+    /// audit.k8s.io Event objects, one per line.
+    AuditJsonl,
+    /// audit.k8s.io EventList objects (the webhook backend's batches).
+    EventList,
+    /// GKE Cloud Logging entries (protoPayload).
+    Gke,
+    /// AKS diagnostic records (category kube-audit / kube-audit-admin).
+    Aks,
+    /// EKS CloudWatch Logs exports (event JSON inside `message`).
+    Eks,
+}
+
+/// `jobwarden hunt`.
+#[derive(Debug, Args)]
+pub struct HuntArgs {
+    /// Audit logs to read: files (plain or gzip, detected by content), directories (read
+    /// recursively), or `-` for standard input.
+    #[arg(required = true, value_name = "PATH")]
+    pub inputs: Vec<String>,
+
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = AlertFormat::Table)]
+    pub format: AlertFormat,
+
+    /// Write alerts to this file instead of standard output.
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub output: Option<PathBuf>,
+
+    /// Force the input format instead of detecting it per file and record.
+    #[arg(long, value_enum, default_value_t = InputFormatArg::Auto)]
+    pub input_format: InputFormatArg,
+
+    /// Config file (YAML): trusted automation, monitors, batch admins, trusted registries,
+    /// severity overrides, disabled rules, limits. See examples/jobwarden.yaml.
+    #[arg(long, short = 'c', value_name = "FILE", env = "JOBWARDEN_CONFIG")]
+    pub config: Option<PathBuf>,
+
+    /// Show only alerts at or above this severity (info shows inventory too).
+    #[arg(long, value_name = "SEVERITY", default_value = "low", value_parser = parse_severity)]
+    pub min_severity: Severity,
+
+    /// Exit with code 1 when an alert at or above this severity is shown.
+    #[arg(long, value_name = "SEVERITY", value_parser = parse_severity)]
+    pub fail_on: Option<Severity>,
+
+    /// Show only alerts whose event time is at or after this time (RFC 3339, e.g.
+    /// 2024-05-01T00:00:00Z, or a date 2024-05-01). Earlier events still build state.
+    #[arg(long, value_name = "TIME", value_parser = parse_time)]
+    pub since: Option<jiff::Timestamp>,
+
+    /// Show only alerts whose event time is before this time (same forms as --since).
+    #[arg(long, value_name = "TIME", value_parser = parse_time)]
+    pub until: Option<jiff::Timestamp>,
+
+    /// Decoding threads (default: all cores). The detector itself is one ordered stream.
+    #[arg(long, short = 'j', value_name = "N")]
+    pub threads: Option<usize>,
+
+    /// Parse every record in full instead of only those the byte prefilter selects (slower;
+    /// for checking the prefilter).
+    #[arg(long)]
+    pub no_prefilter: bool,
+
+    /// When to use colour.
+    #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
+    pub color: ColorChoice,
+
+    /// Do not print the summary or the progress bar (errors are still printed).
+    #[arg(long, short = 'q')]
+    pub quiet: bool,
+
+    /// Print at most this many input errors (all are counted in the summary).
+    #[arg(long, value_name = "N", default_value_t = 20)]
+    pub max_errors_shown: usize,
+}
+
+/// `jobwarden rules`.
+#[derive(Debug, Args)]
+pub struct RulesArgs {
+    /// `explain ID` prints one rule's documentation.
+    #[command(subcommand)]
+    pub action: Option<RulesAction>,
+
+    /// Output format of the listing.
+    #[arg(long, value_enum, default_value_t = RulesFormat::Table)]
+    pub format: RulesFormat,
+}
+
+/// `jobwarden rules` actions.
+#[derive(Debug, Subcommand)]
+pub enum RulesAction {
+    /// Print a rule's documentation: what it detects, why it matters, an example, false
+    /// positives, response.
+    Explain {
+        /// Rule id (JW-AUD-0002) or slug (risky-job-template).
+        id: String,
+    },
+}
+
+/// Format of `rules` output.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum RulesFormat {
+    /// For people.
+    Table,
+    /// JSON.
+    Json,
+}
+
+fn parse_severity(s: &str) -> Result<Severity, String> {
+    s.parse::<Severity>().map_err(|e| e.to_string())
+}
+
+fn parse_time(s: &str) -> Result<jiff::Timestamp, String> {
+    if let Ok(ts) = s.parse::<jiff::Timestamp>() {
+        return Ok(ts);
+    }
+    if let Ok(date) = s.parse::<jiff::civil::Date>() {
+        return date
+            .to_zoned(jiff::tz::TimeZone::UTC)
+            .map(|z| z.timestamp())
+            .map_err(|e| e.to_string());
+    }
+    Err(format!(
+        "invalid time {s:?}: expected RFC 3339 (2024-05-01T10:00:00Z) or a date (2024-05-01)"
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn cli_definition_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn times_parse() {
+        assert!(parse_time("2024-05-01T10:00:00Z").is_ok());
+        assert!(parse_time("2024-05-01").is_ok());
+        assert!(parse_time("yesterday").is_err());
+    }
+}

@@ -1,0 +1,247 @@
+//! `jobwarden hunt`: audit logs in, alerts out.
+
+use crate::args::{AlertFormat, HuntArgs, InputFormatArg};
+use crate::commands::apply_color;
+use crate::exit::Status;
+use anyhow::Context;
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use jobwarden_decode::{DecodeError, DecodeOptions, InputFormat, Prefilter, Source};
+use jobwarden_detect::{Config, Detector};
+use jobwarden_model::{Alert, Severity};
+use jobwarden_pipeline::{PipelineOptions, Sink};
+use jobwarden_report::alerts::{write_jsonl, write_table};
+use jobwarden_report::summary::{Summary, write_summary};
+use std::collections::BTreeMap;
+use std::io::{IsTerminal, Write};
+use std::time::Instant;
+
+pub fn run(args: HuntArgs) -> anyhow::Result<Status> {
+    apply_color(args.color);
+    let config = match &args.config {
+        Some(path) => {
+            let text = std::fs::read_to_string(path)
+                .with_context(|| format!("cannot read config {}", path.display()))?;
+            Config::from_yaml(&text).with_context(|| format!("in config {}", path.display()))?
+        }
+        None => Config::default(),
+    };
+    let decode = DecodeOptions {
+        format: input_format(args.input_format),
+        prefilter: if args.no_prefilter {
+            Prefilter::parse_everything()
+        } else {
+            Prefilter::batch()
+        },
+        ..DecodeOptions::default()
+    };
+    let threads = args
+        .threads
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
+        .max(1);
+    let inputs: Vec<Source> = args.inputs.iter().map(|a| Source::from_arg(a)).collect();
+
+    let mut output: Box<dyn Write> = match &args.output {
+        Some(path) => Box::new(std::io::BufWriter::new(
+            std::fs::File::create(path)
+                .with_context(|| format!("cannot create {}", path.display()))?,
+        )),
+        None => Box::new(anstream::AutoStream::auto(std::io::stdout().lock())),
+    };
+    let show_progress = !args.quiet && std::io::stderr().is_terminal();
+    let total_bytes: u64 = args
+        .inputs
+        .iter()
+        .filter_map(|p| std::fs::metadata(p).ok())
+        .filter(|m| m.is_file())
+        .map(|m| m.len())
+        .sum();
+    let progress = if show_progress && total_bytes > 64 << 20 {
+        let bar = ProgressBar::with_draw_target(Some(total_bytes), ProgressDrawTarget::stderr());
+        bar.set_style(
+            ProgressStyle::with_template("{bar:40} {bytes}/{total_bytes} {bytes_per_sec} {msg}")
+                .unwrap_or_else(|_| ProgressStyle::default_bar()),
+        );
+        Some(bar)
+    } else {
+        None
+    };
+
+    let mut sink = HuntSink {
+        args: &args,
+        out: output.as_mut(),
+        table: Vec::new(),
+        by_severity: BTreeMap::new(),
+        shown: 0,
+        fail: false,
+        errors_shown: 0,
+        error_examples: Vec::new(),
+        write_error: None,
+        progress: progress.as_ref(),
+    };
+    let mut detector = Detector::new(config);
+    let started = Instant::now();
+    let stats = jobwarden_pipeline::run(
+        &inputs,
+        &PipelineOptions { decode, threads },
+        &mut detector,
+        &mut sink,
+    );
+    let seconds = started.elapsed().as_secs_f64();
+    if let Some(bar) = &progress {
+        bar.finish_and_clear();
+    }
+    if let Some(err) = sink.write_error.take() {
+        return Err(err.into());
+    }
+    if args.format == AlertFormat::Table {
+        write_table(&sink.table, sink.out)?;
+    }
+    sink.out.flush()?;
+
+    let decode_stats = &stats.decode;
+    let skipped: BTreeMap<String, u64> = decode_stats
+        .skipped
+        .iter()
+        .map(|(code, n)| (code.as_str().to_string(), *n))
+        .collect();
+    if !args.quiet {
+        let mut notes = Vec::new();
+        let d = &stats.detect;
+        if d.metadata_only_writes > 0 {
+            notes.push(format!(
+                "{} job/cronjob write(s) were logged at Metadata level (no request body): template checks were impossible for them; log the batch group at RequestResponse level",
+                d.metadata_only_writes
+            ));
+        }
+        if d.dry_runs > 0 {
+            notes.push(format!("{} dry-run request(s): capped at low", d.dry_runs));
+        }
+        let ev = d.evicted;
+        if ev.cronjobs + ev.jobs + ev.pending_requests > 0 {
+            notes.push(format!(
+                "bounded state evicted {} CronJob(s), {} Job(s) and released {} request(s) before their final stage",
+                ev.cronjobs, ev.jobs, ev.pending_requests
+            ));
+        }
+        if d.stages.duplicates > 0 || d.stages.merged > 0 {
+            notes.push(format!(
+                "{} stage record(s) merged into their request, {} duplicate(s) dropped",
+                d.stages.merged, d.stages.duplicates
+            ));
+        }
+        if d.patch_failures > 0 {
+            notes.push(format!(
+                "{} patch(es) could not be applied to the last known object",
+                d.patch_failures
+            ));
+        }
+        let summary = Summary {
+            inputs: stats.sources.clone(),
+            bytes: decode_stats.bytes,
+            records: decode_stats.lines,
+            events_by_verb: decode_stats
+                .events_by_verb
+                .iter()
+                .map(|(k, v)| (if k.is_empty() { "(none)".to_string() } else { k.clone() }, *v))
+                .collect(),
+            events_by_format: BTreeMap::new(),
+            skipped_by_reason: skipped.clone(),
+            error_examples: sink.error_examples.clone(),
+            alerts_by_severity: sink.by_severity.clone(),
+            alerts_shown: sink.shown,
+            notes,
+            seconds,
+            threads,
+        };
+        let mut err = anstream::stderr().lock();
+        write_summary(&summary, &mut err)?;
+    }
+    if decode_stats.skipped_total() > 0 {
+        return Ok(Status::Error);
+    }
+    Ok(if sink.fail {
+        Status::Findings
+    } else {
+        Status::Clean
+    })
+}
+
+fn input_format(arg: InputFormatArg) -> InputFormat {
+    match arg {
+        InputFormatArg::Auto => InputFormat::Auto,
+        InputFormatArg::AuditJsonl => InputFormat::AuditJsonl,
+        InputFormatArg::EventList => InputFormat::EventList,
+        InputFormatArg::Gke => InputFormat::Gke,
+        InputFormatArg::Aks => InputFormat::Aks,
+        InputFormatArg::Eks => InputFormat::Eks,
+    }
+}
+
+struct HuntSink<'a> {
+    args: &'a HuntArgs,
+    out: &'a mut dyn Write,
+    table: Vec<Alert>,
+    by_severity: BTreeMap<Severity, u64>,
+    shown: u64,
+    fail: bool,
+    errors_shown: usize,
+    error_examples: Vec<String>,
+    write_error: Option<std::io::Error>,
+    progress: Option<&'a ProgressBar>,
+}
+
+impl HuntSink<'_> {
+    fn in_window(&self, alert: &Alert) -> bool {
+        if self.args.since.is_none() && self.args.until.is_none() {
+            return true;
+        }
+        let Ok(t) = alert.time.parse::<jiff::Timestamp>() else {
+            return false;
+        };
+        self.args.since.is_none_or(|s| t >= s) && self.args.until.is_none_or(|u| t < u)
+    }
+}
+
+impl Sink for HuntSink<'_> {
+    fn alert(&mut self, alert: Alert) {
+        *self.by_severity.entry(alert.severity).or_default() += 1;
+        if alert.severity < self.args.min_severity || !self.in_window(&alert) {
+            return;
+        }
+        self.shown += 1;
+        if self.args.fail_on.is_some_and(|f| alert.severity >= f) {
+            self.fail = true;
+        }
+        match self.args.format {
+            AlertFormat::Jsonl => {
+                if self.write_error.is_none() {
+                    if let Err(e) = write_jsonl(&alert, self.out) {
+                        self.write_error = Some(e);
+                    }
+                }
+            }
+            AlertFormat::Table => self.table.push(alert),
+        }
+    }
+
+    fn error(&mut self, error: &DecodeError) {
+        if self.error_examples.len() < 5 {
+            self.error_examples.push(error.to_string());
+        }
+        if self.errors_shown < self.args.max_errors_shown {
+            self.errors_shown += 1;
+            let line = format!("jobwarden: skipped {error}");
+            if let Some(bar) = self.progress {
+                bar.println(line);
+            } else {
+                eprintln!("{line}");
+            }
+        }
+    }
+
+    fn progress(&mut self, bytes: u64) {
+        if let Some(bar) = self.progress {
+            bar.set_position(bytes);
+        }
+    }
+}

@@ -1,0 +1,24 @@
+//! One file per subcommand.
+
+mod hunt;
+mod rules;
+
+use crate::args::{Cli, ColorChoice, Command};
+use crate::exit::Status;
+
+/// Run the parsed command line.
+pub fn run(cli: Cli) -> anyhow::Result<Status> {
+    match cli.command {
+        Command::Hunt(args) => hunt::run(args),
+        Command::Rules(args) => rules::run(args),
+    }
+}
+
+/// Apply a `--color` choice to anstream's global setting.
+pub fn apply_color(choice: ColorChoice) {
+    match choice {
+        ColorChoice::Auto => {}
+        ColorChoice::Always => anstream::ColorChoice::Always.write_global(),
+        ColorChoice::Never => anstream::ColorChoice::Never.write_global(),
+    }
+}

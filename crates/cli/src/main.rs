@@ -1,0 +1,27 @@
+//! `jobwarden`: detect and prevent abuse of Kubernetes CronJobs and Jobs (MITRE ATT&CK
+//! T1053.007). This binary is glue: argument parsing and printing; every judgement lives in the
+//! library crates.
+
+mod args;
+mod commands;
+mod exit;
+
+use clap::Parser;
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    let cli = args::Cli::parse();
+    match commands::run(cli) {
+        Ok(status) => status.into(),
+        Err(err) => {
+            // A closed pipe (`jobwarden hunt ... | head`) is not an error.
+            if let Some(io) = err.downcast_ref::<std::io::Error>() {
+                if io.kind() == std::io::ErrorKind::BrokenPipe {
+                    return ExitCode::SUCCESS;
+                }
+            }
+            eprintln!("jobwarden: error: {err:#}");
+            exit::Status::Error.into()
+        }
+    }
+}

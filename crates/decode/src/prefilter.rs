@@ -1,0 +1,232 @@
+//! The byte-level prefilter: decide from raw bytes whether a line can matter to the detection
+//! pack, so that only candidate lines are parsed; and the cheap verb scan used to count the
+//! others by verb without parsing them.
+//!
+//! A line is a candidate when it contains one of the configured literal needles, one of the
+//! structural needles (batch wrappers such as `EventList` or CloudWatch `logEvents`, whose
+//! events must be counted one by one), or a `\uXXXX` JSON escape that decodes to an ASCII letter
+//! or digit. The escape check is always on: a producer could hide a needle behind escapes
+//! (Go's encoder only escapes `<`, `>`, `&` and control characters, so real logs rarely trigger
+//! it).
+
+use aho_corasick::AhoCorasick;
+use memchr::memmem::{self, Finder};
+use std::sync::LazyLock;
+
+/// The needles of the batch detection pack: `jobs` covers `cronjobs`, `jobs`, GKE method names
+/// and the escaped JSON inside AKS/EKS wrappers; `Job"` and `Job\"` catch `"kind":"Job"` /
+/// `"kind":"CronJob"` in bodies and owner references, raw or escaped.
+pub const BATCH_NEEDLES: [&str; 3] = ["jobs", "Job\"", "Job\\\""];
+
+/// Needles that mark lines holding several events (lists, batches); always candidates so every
+/// event in them is counted.
+const STRUCTURAL_NEEDLES: [&str; 4] = [
+    "EventList\"",
+    "\"logEvents\"",
+    "\"records\":",
+    "\"events\":",
+];
+
+/// Decides which lines are worth a full parse. Cheap to clone (the automaton is shared).
+#[derive(Debug, Clone)]
+pub struct Prefilter {
+    /// `None` when every line is a candidate.
+    matcher: Option<AhoCorasick>,
+    /// The pattern id of [`ESCAPE_MARKER`] in `matcher`.
+    escape_pattern: usize,
+    needles: Vec<String>,
+}
+
+/// The start of a `\uXXXX` JSON escape.
+const ESCAPE_MARKER: &str = "\\u";
+
+/// A needle list the prefilter cannot use.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PrefilterError {
+    /// An empty needle would match every line; use [`Prefilter::parse_everything`] instead.
+    #[error("empty prefilter needle (use parse-everything instead)")]
+    EmptyNeedle,
+    /// The automaton could not be built.
+    #[error("cannot build the prefilter: {0}")]
+    Build(String),
+}
+
+impl Prefilter {
+    /// A prefilter that passes lines containing any of `needles` (byte-exact, case-sensitive).
+    pub fn new<I, S>(needles: I) -> Result<Self, PrefilterError>
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<str>,
+    {
+        let needles: Vec<String> = needles
+            .into_iter()
+            .map(|n| n.as_ref().to_string())
+            .collect();
+        if needles.iter().any(String::is_empty) {
+            return Err(PrefilterError::EmptyNeedle);
+        }
+        // The escape marker is one more pattern, so one pass finds needles and escapes alike.
+        let all = needles
+            .iter()
+            .map(String::as_str)
+            .chain(STRUCTURAL_NEEDLES)
+            .chain([ESCAPE_MARKER])
+            .collect::<Vec<_>>();
+        let escape_pattern = all.len() - 1;
+        let matcher = AhoCorasick::new(all).map_err(|e| PrefilterError::Build(e.to_string()))?;
+        Ok(Self {
+            matcher: Some(matcher),
+            escape_pattern,
+            needles,
+        })
+    }
+
+    /// The prefilter for the built-in batch (CronJob/Job) detection pack.
+    pub fn batch() -> Self {
+        // The needles are constants known to be valid; fall back to parsing everything rather
+        // than panicking should the automaton ever refuse them.
+        Self::new(BATCH_NEEDLES).unwrap_or_else(|_| Self::parse_everything())
+    }
+
+    /// A prefilter that passes every line (every record is parsed).
+    pub fn parse_everything() -> Self {
+        Self {
+            matcher: None,
+            escape_pattern: 0,
+            needles: Vec::new(),
+        }
+    }
+
+    /// True when every line is parsed.
+    pub fn parses_everything(&self) -> bool {
+        self.matcher.is_none()
+    }
+
+    /// The configured needles (without the built-in structural ones).
+    pub fn needles(&self) -> &[String] {
+        &self.needles
+    }
+
+    /// Whether `line` must be parsed.
+    pub fn is_candidate(&self, line: &[u8]) -> bool {
+        match &self.matcher {
+            None => true,
+            Some(matcher) => matcher.find_iter(line).any(|found| {
+                found.pattern().as_usize() != self.escape_pattern
+                    || is_alphanumeric_escape_at(line, found.start())
+            }),
+        }
+    }
+}
+
+impl Default for Prefilter {
+    fn default() -> Self {
+        Self::batch()
+    }
+}
+
+/// True when `bytes` holds a `\uXXXX` escape of an ASCII letter or digit.
+pub fn has_alphanumeric_escape(bytes: &[u8]) -> bool {
+    memmem::find_iter(bytes, b"\\u").any(|at| is_alphanumeric_escape_at(bytes, at))
+}
+
+/// True when the `\u` at `at` starts an escape of an ASCII letter or digit.
+fn is_alphanumeric_escape_at(bytes: &[u8], at: usize) -> bool {
+    let hex = bytes.get(at + 2..at + 6).unwrap_or_default();
+    hex.len() == 4
+        && std::str::from_utf8(hex)
+            .ok()
+            .and_then(|h| u32::from_str_radix(h, 16).ok())
+            .and_then(char::from_u32)
+            .is_some_and(|c| c.is_ascii_alphanumeric())
+}
+
+/// Scan a one-line record for its verb without parsing it: the first `"verb":"..."` (raw
+/// events), else `\"verb\":\"...\"` (events escaped inside AKS/EKS wrappers), else the last
+/// segment of a GKE `"methodName":"io.k8s....verb"`. Returns `None` when no plausible verb
+/// (1-32 ASCII letters) is found, so that the caller parses the line instead.
+pub fn scan_verb(line: &[u8]) -> Option<&str> {
+    static RAW: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new(b"\"verb\":\""));
+    static ESCAPED: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new(b"\\\"verb\\\":\\\""));
+    static METHOD: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new(b"\"methodName\":\""));
+    let value = value_after(line, &RAW, b'"')
+        .or_else(|| value_after(line, &ESCAPED, b'\\'))
+        .or_else(|| {
+            value_after(line, &METHOD, b'"')
+                .map(|method| method.rsplit(|&b| b == b'.').next().unwrap_or(method))
+        })?;
+    let plausible = (1..=32).contains(&value.len()) && value.iter().all(u8::is_ascii_alphabetic);
+    if plausible {
+        std::str::from_utf8(value).ok()
+    } else {
+        None
+    }
+}
+
+/// The bytes after the first `key` up to (not including) `end`.
+fn value_after<'a>(line: &'a [u8], key: &Finder<'_>, end: u8) -> Option<&'a [u8]> {
+    let start = key.find(line)? + key.needle().len();
+    let rest = line.get(start..)?;
+    let len = memchr::memchr(end, rest)?;
+    rest.get(..len)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn batch_needles_catch_raw_escaped_and_gke_forms() {
+        let p = Prefilter::batch();
+        assert!(p.is_candidate(br#"{"objectRef":{"resource":"cronjobs"}}"#));
+        assert!(p.is_candidate(br#"{"requestURI":"/apis/batch/v1/namespaces/d/jobs"}"#));
+        assert!(p.is_candidate(br#"{"methodName":"io.k8s.batch.v1.cronjobs.create"}"#));
+        assert!(p.is_candidate(br#"{"log":"{\"kind\":\"CronJob\"}"}"#));
+        assert!(p.is_candidate(br#"{"ownerReferences":[{"kind":"Job","name":"x"}]}"#));
+        assert!(!p.is_candidate(br#"{"verb":"get","objectRef":{"resource":"pods"}}"#));
+        // Go escapes & as \u0026: not a hidden letter.
+        assert!(!p.is_candidate(br#"{"requestURI":"/api/v1/pods?limit=1\u0026watch=1"}"#));
+    }
+
+    #[test]
+    fn escaped_letters_make_a_candidate() {
+        let p = Prefilter::batch();
+        assert!(p.is_candidate(br#"{"resource":"\u006aobs"}"#));
+        assert!(p.is_candidate(br#"{"resource":"cronj\u006Fbs"}"#));
+        assert!(!has_alphanumeric_escape(br#"\u003c\u003e\u0026\u00e9"#));
+        assert!(!has_alphanumeric_escape(br#"trailing \u00"#));
+    }
+
+    #[test]
+    fn structural_needles_are_always_on() {
+        let p = Prefilter::new(["nothing-matches"]).expect("valid");
+        assert!(p.is_candidate(br#"{"kind":"EventList","items":[]}"#));
+        assert!(p.is_candidate(br#"{"logGroup":"/aws/eks/c/cluster","logEvents":[]}"#));
+        assert!(!p.is_candidate(br#"{"verb":"create","objectRef":{"resource":"cronjobs"}}"#));
+        assert_eq!(
+            Prefilter::new([""]).err(),
+            Some(PrefilterError::EmptyNeedle)
+        );
+        assert!(Prefilter::parse_everything().is_candidate(b"anything"));
+    }
+
+    #[test]
+    fn verb_scan_handles_every_shape() {
+        assert_eq!(
+            scan_verb(br#"{"auditID":"a","verb":"watch","x":1}"#),
+            Some("watch")
+        );
+        assert_eq!(
+            scan_verb(br#"{"properties":{"log":"{\"verb\":\"update\"}"}}"#),
+            Some("update")
+        );
+        assert_eq!(
+            scan_verb(br#"{"protoPayload":{"methodName":"io.k8s.core.v1.pods.list"}}"#),
+            Some("list")
+        );
+        assert_eq!(scan_verb(br#"{"verb": "get"}"#), None);
+        assert_eq!(scan_verb(br#"{"verb":"g\u0065t"}"#), None);
+        assert_eq!(scan_verb(br#"{"verb":"get"#), None);
+        assert_eq!(scan_verb(br#"{"kind": 0}"#), None);
+    }
+}

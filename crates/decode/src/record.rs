@@ -1,0 +1,389 @@
+//! Decoding one JSON record (a line, or a multi-line document) into audit events.
+//!
+//! A record may be a raw `audit.k8s.io` event, a list of events (`EventList` `items`, a JSON
+//! array), a managed-cloud wrapper (GKE, AKS, EKS, Elastic ECS) or a batch of wrappers (AKS
+//! `records`, CloudWatch `logEvents`/`events`). Raw events take the fast path: one typed parse.
+//! Everything else is recognised by its keys from a borrowed probe, and list elements are
+//! decoded one by one at their own line.
+
+use crate::DecodedEvent;
+use crate::error::{DecodeError, ErrorCode, RecordLocation};
+use crate::format::InputFormat;
+use crate::stats::DecodeStats;
+use crate::wrappers;
+use jobwarden_model::AuditEvent;
+use serde::Deserialize;
+use serde_json::value::RawValue;
+use std::sync::Arc;
+
+/// Lists inside lists inside lists... deeper than this are refused (JSON's own recursion limit
+/// keeps each parse safe; this keeps the decoder's own recursion small).
+const MAX_LIST_NESTING: u8 = 4;
+
+/// Why a record (or the event inside a wrapper) could not be decoded.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct RecordError {
+    pub code: ErrorCode,
+    pub field: Option<String>,
+    pub message: String,
+    /// 1-based line within the parsed bytes, for syntax errors.
+    pub rel_line: Option<usize>,
+}
+
+impl RecordError {
+    pub(crate) fn new(code: ErrorCode, message: impl Into<String>) -> Self {
+        Self {
+            code,
+            field: None,
+            message: message.into(),
+            rel_line: None,
+        }
+    }
+
+    pub(crate) fn field(mut self, field: impl Into<String>) -> Self {
+        let field = field.into();
+        self.field = (!field.is_empty() && field != ".").then_some(field);
+        self
+    }
+
+    /// Put `prefix` in front of the field path (the event sat inside a wrapper field). Syntax
+    /// positions inside an unescaped string no longer match file lines, so they are dropped.
+    pub(crate) fn inside(mut self, prefix: &str, from_string: bool) -> Self {
+        self.field = Some(match self.field.take() {
+            Some(inner) => format!("{prefix}.{inner}"),
+            None => prefix.to_string(),
+        });
+        if from_string {
+            self.rel_line = None;
+        }
+        self
+    }
+}
+
+/// Turn a serde_json error into a [`RecordError`] with a stable code.
+pub(crate) fn classify(err: &serde_json::Error, path: Option<String>) -> RecordError {
+    use serde_json::error::Category;
+    let full = err.to_string();
+    // serde_json appends " at line L column C"; keep the column, the line is reported apart.
+    let message = match full.rfind(" at line ") {
+        Some(cut) if err.line() > 0 => format!(
+            "{} (column {})",
+            full.get(..cut).unwrap_or(&full),
+            err.column()
+        ),
+        _ => full,
+    };
+    let code = match err.classify() {
+        Category::Data => ErrorCode::WrongFieldType,
+        Category::Io => ErrorCode::Io,
+        Category::Syntax | Category::Eof if message.starts_with("recursion limit exceeded") => {
+            ErrorCode::NestingTooDeep
+        }
+        Category::Syntax | Category::Eof => ErrorCode::InvalidJson,
+    };
+    let mut out = RecordError::new(code, message);
+    if code == ErrorCode::WrongFieldType
+        && let Some(path) = path
+    {
+        out = out.field(path);
+    }
+    if matches!(code, ErrorCode::InvalidJson | ErrorCode::NestingTooDeep) && err.line() > 0 {
+        out.rel_line = Some(err.line());
+    }
+    out
+}
+
+/// Parse `bytes` as `T`, naming the field path on a type error.
+pub(crate) fn parse_with_path<'de, T: Deserialize<'de>>(
+    bytes: &'de [u8],
+) -> Result<T, RecordError> {
+    let mut de = serde_json::Deserializer::from_slice(bytes);
+    let value: T = serde_path_to_error::deserialize(&mut de).map_err(|e| {
+        let path = e.path().to_string();
+        classify(e.inner(), Some(path))
+    })?;
+    de.end().map_err(|e| classify(&e, None))?;
+    Ok(value)
+}
+
+/// Parse an audit event from bytes: fast plain parse first, the path-tracking parse only to
+/// explain a failure.
+pub(crate) fn parse_event(bytes: &[u8]) -> Result<AuditEvent, RecordError> {
+    let mut event = match serde_json::from_slice::<AuditEvent>(bytes) {
+        Ok(event) => event,
+        Err(err) if err.is_data() => parse_with_path::<AuditEvent>(bytes)?,
+        Err(err) => return Err(classify(&err, None)),
+    };
+    if event.request_received_timestamp.is_none() && event.stage_timestamp.is_none() {
+        event.request_received_timestamp = legacy_timestamp(bytes);
+    }
+    Ok(event)
+}
+
+/// `audit.k8s.io/v1beta1` events from before Kubernetes 1.10 carry their time only in a
+/// top-level `timestamp`; read it so such events still have a time.
+fn legacy_timestamp(bytes: &[u8]) -> Option<String> {
+    #[derive(Deserialize)]
+    struct Legacy {
+        #[serde(default)]
+        timestamp: Option<serde_json::Value>,
+    }
+    let legacy: Legacy = serde_json::from_slice(bytes).ok()?;
+    legacy.timestamp?.as_str().map(str::to_string)
+}
+
+/// Whether a parsed object really is an audit event: every apiserver event has an auditID and
+/// a verb; an object with neither (such as `{"kind": 0}`) is something else.
+pub(crate) fn looks_like_event(event: &AuditEvent) -> bool {
+    !event.audit_id.is_empty() || !event.verb.is_empty()
+}
+
+/// The keys that tell record shapes apart, borrowed without parsing their values.
+#[derive(Deserialize, Default)]
+struct Probe<'a> {
+    #[serde(borrow, default)]
+    items: Option<&'a RawValue>,
+    #[serde(borrow, default)]
+    records: Option<&'a RawValue>,
+    #[serde(borrow, default, rename = "logEvents")]
+    log_events: Option<&'a RawValue>,
+    #[serde(borrow, default)]
+    events: Option<&'a RawValue>,
+    #[serde(borrow, default, rename = "logGroup")]
+    log_group: Option<&'a RawValue>,
+    #[serde(borrow, default, rename = "protoPayload")]
+    proto_payload: Option<&'a RawValue>,
+    #[serde(borrow, default)]
+    properties: Option<&'a RawValue>,
+    #[serde(borrow, default)]
+    message: Option<&'a RawValue>,
+    #[serde(borrow, default, rename = "@message")]
+    at_message: Option<&'a RawValue>,
+    #[serde(borrow, default)]
+    kubernetes: Option<&'a RawValue>,
+}
+
+/// Collects what decoding one block produced.
+pub(crate) struct Sink<'s> {
+    pub source: &'s Arc<str>,
+    pub format: InputFormat,
+    pub events: Vec<DecodedEvent>,
+    pub errors: Vec<DecodeError>,
+    pub stats: DecodeStats,
+}
+
+impl<'s> Sink<'s> {
+    pub(crate) fn new(source: &'s Arc<str>, format: InputFormat) -> Self {
+        Self {
+            source,
+            format,
+            events: Vec::new(),
+            errors: Vec::new(),
+            stats: DecodeStats::default(),
+        }
+    }
+
+    pub(crate) fn error(&mut self, line: u64, err: RecordError) {
+        self.stats.count_skip(err.code);
+        let location = RecordLocation::new(self.source.clone(), line);
+        self.errors.push(DecodeError {
+            location,
+            code: err.code,
+            field: err.field,
+            message: err.message,
+        });
+    }
+
+    pub(crate) fn push_error(&mut self, err: DecodeError) {
+        self.stats.count_skip(err.code);
+        self.errors.push(err);
+    }
+
+    fn event(&mut self, line: u64, mut event: AuditEvent, cluster: Option<&str>) {
+        if event.cluster.is_none() {
+            event.cluster = cluster.map(str::to_string);
+        }
+        self.stats.events_decoded += 1;
+        self.stats.count_verb(&event.verb, 1);
+        self.events.push(DecodedEvent {
+            event,
+            location: RecordLocation::new(self.source.clone(), line),
+        });
+    }
+}
+
+/// A record's bytes and the file line of its first byte; lines of inner items are found by
+/// counting newlines up to them (zero in a one-line record).
+#[derive(Clone, Copy)]
+pub(crate) struct RecordText<'r> {
+    pub bytes: &'r [u8],
+    pub line: u64,
+}
+
+impl<'r> RecordText<'r> {
+    /// The file line of a sub-slice of `bytes` (or of the record start if it is not one).
+    fn line_of(&self, inner: &[u8]) -> u64 {
+        let base = self.bytes.as_ptr() as usize;
+        let offset = (inner.as_ptr() as usize).saturating_sub(base);
+        let before = self
+            .bytes
+            .get(..offset.min(self.bytes.len()))
+            .unwrap_or_default();
+        self.line + memchr::memchr_iter(b'\n', before).count() as u64
+    }
+
+    fn sub(&self, inner: &'r [u8]) -> RecordText<'r> {
+        RecordText {
+            bytes: inner,
+            line: self.line_of(inner),
+        }
+    }
+}
+
+/// Decode one record into `sink`.
+pub(crate) fn decode_record(sink: &mut Sink<'_>, text: RecordText<'_>) {
+    decode_value(sink, text, 0, None);
+}
+
+fn decode_value(sink: &mut Sink<'_>, text: RecordText<'_>, nesting: u8, cluster: Option<&str>) {
+    let trimmed = text.bytes.trim_ascii();
+    let text = text.sub(trimmed);
+    let report = |sink: &mut Sink<'_>, err: RecordError| {
+        let line = match err.rel_line {
+            Some(rel) => text.line + rel.saturating_sub(1) as u64,
+            None => text.line,
+        };
+        sink.error(line, err);
+    };
+    if nesting > MAX_LIST_NESTING {
+        report(
+            sink,
+            RecordError::new(
+                ErrorCode::NestingTooDeep,
+                "lists of events nested too deeply",
+            ),
+        );
+        return;
+    }
+    match trimmed.first() {
+        Some(b'{') => {}
+        Some(b'[') => {
+            match parse_with_path::<Vec<&RawValue>>(trimmed) {
+                Ok(items) => {
+                    for item in items {
+                        decode_value(sink, text.sub(item.get().as_bytes()), nesting + 1, cluster);
+                    }
+                }
+                Err(err) => report(sink, err),
+            }
+            return;
+        }
+        _ => {
+            let err = match serde_json::from_slice::<serde::de::IgnoredAny>(trimmed) {
+                Err(err) => classify(&err, None),
+                Ok(_) => RecordError::new(
+                    ErrorCode::NotAnAuditEvent,
+                    "a JSON value that is not an object",
+                ),
+            };
+            report(sink, err);
+            return;
+        }
+    }
+
+    let format = sink.format;
+    let raw_allowed = matches!(
+        format,
+        InputFormat::Auto | InputFormat::AuditJsonl | InputFormat::EventList
+    );
+    // Fast path: a raw audit event parses in one go.
+    let mut raw_error = None;
+    if raw_allowed {
+        match parse_event(trimmed) {
+            Ok(event) if looks_like_event(&event) => {
+                sink.event(text.line, event, cluster);
+                return;
+            }
+            Ok(_) => {}
+            Err(err) if err.code == ErrorCode::WrongFieldType => raw_error = Some(err),
+            Err(err) => {
+                report(sink, err);
+                return;
+            }
+        }
+    }
+
+    let probe = match borrowed_probe(trimmed) {
+        Ok(probe) => probe,
+        Err(err) => {
+            report(sink, raw_error.unwrap_or(err));
+            return;
+        }
+    };
+
+    // Lists and batches: decode each element at its own line.
+    let log_group_cluster = probe
+        .log_group
+        .and_then(|g| serde_json::from_str::<String>(g.get()).ok())
+        .and_then(|g| wrappers::eks_cluster_from_log_group(&g));
+    let list_cluster = log_group_cluster.as_deref().or(cluster);
+    for (key, list) in [
+        ("items", probe.items),
+        ("records", probe.records),
+        ("logEvents", probe.log_events),
+        ("events", probe.events),
+    ] {
+        let Some(list) = list else { continue };
+        match serde_json::from_str::<Vec<&RawValue>>(list.get()) {
+            Ok(items) => {
+                for item in items {
+                    decode_value(
+                        sink,
+                        text.sub(item.get().as_bytes()),
+                        nesting + 1,
+                        list_cluster,
+                    );
+                }
+            }
+            Err(err) => report(sink, classify(&err, None).field(key)),
+        }
+        return;
+    }
+
+    let allows = |wanted: InputFormat| format == InputFormat::Auto || format == wanted;
+    let wrapped = if probe.proto_payload.is_some() && allows(InputFormat::Gke) {
+        Some(wrappers::gke(trimmed))
+    } else if probe.properties.is_some() && allows(InputFormat::Aks) {
+        Some(wrappers::aks(trimmed))
+    } else if (probe.message.is_some() || probe.at_message.is_some()) && allows(InputFormat::Eks) {
+        Some(wrappers::eks(trimmed))
+    } else if probe.kubernetes.is_some() && format == InputFormat::Auto {
+        Some(wrappers::ecs(trimmed))
+    } else {
+        None
+    };
+    match wrapped {
+        Some(Ok(event)) => sink.event(text.line, event, list_cluster),
+        Some(Err(err)) => report(sink, err),
+        None => {
+            let err = raw_error.unwrap_or_else(|| {
+                RecordError::new(ErrorCode::NotAnAuditEvent, not_an_event_message(format))
+            });
+            report(sink, err);
+        }
+    }
+}
+
+/// The probe through plain serde_json (its borrowed `RawValue`s need `from_slice`).
+fn borrowed_probe(bytes: &[u8]) -> Result<Probe<'_>, RecordError> {
+    serde_json::from_slice(bytes).map_err(|e| classify(&e, None))
+}
+
+fn not_an_event_message(format: InputFormat) -> &'static str {
+    match format {
+        InputFormat::Gke => "not a GKE Cloud Logging entry (no protoPayload)",
+        InputFormat::Aks => "not an AKS diagnostic record (no properties.log)",
+        InputFormat::Eks => "not an EKS CloudWatch record (no message)",
+        _ => "a JSON object that is not an audit event (no auditID or verb) nor a known wrapper",
+    }
+}
