@@ -10,8 +10,8 @@
 #
 # Builds release binaries, generates SIZE bytes with jobwarden-loadgen, then runs
 # `jobwarden hunt --format jsonl` once with --threads 1 and once with all threads, printing
-# MB/s, events/s and peak RSS for each, the ratio between them, and how many of the injected
-# attacks were cited in the alerts.
+# MB/s (10^6 bytes), events/s and peak RSS for each, the ratio between them, and how many of the
+# injected attacks were cited by an alert of severity medium or above.
 set -euo pipefail
 
 size="${1:-${JOBWARDEN_BENCH_SIZE:-1G}}"
@@ -86,7 +86,7 @@ run() {
     local total=0 id
     while read -r id; do
         total=$((total + 1))
-        if grep -q -F "\"audit_id\":\"$id\"" "$out"; then
+        if grep -F "\"audit_id\":\"$id\"" "$out" | grep -q -E '"severity":"(medium|high|critical)"'; then
             found=$((found + 1))
         fi
     done < <(sed -n 's/.*"audit_id":"\([^"]*\)".*/\1/p' "$manifest")

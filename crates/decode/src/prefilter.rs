@@ -2,12 +2,16 @@
 //! pack, so that only candidate lines are parsed; and the cheap verb scan used to count the
 //! others by verb without parsing them.
 //!
-//! A line is a candidate when it contains one of the configured literal needles, one of the
-//! structural needles (batch wrappers such as `EventList` or CloudWatch `logEvents`, whose
-//! events must be counted one by one), or a `\uXXXX` JSON escape that decodes to an ASCII letter
-//! or digit. The escape check is always on: a producer could hide a needle behind escapes
-//! (Go's encoder only escapes `<`, `>`, `&` and control characters, so real logs rarely trigger
-//! it).
+//! A line is a candidate when it contains one of the configured literal needles, or a
+//! `\uXXXX` JSON escape that decodes to an ASCII letter or digit, or when it holds several
+//! events whose verbs must all be counted: an `EventList`, or a batch wrapper that opens with
+//! its list (`{"records":[`, `{"events":[`, `{"logEvents":[`, `{"messageType":...`). The escape
+//! and batch checks are always on: a producer could hide a needle behind escapes (Go's encoder
+//! only escapes `<`, `>`, `&` and control characters, so real logs rarely trigger it).
+//!
+//! All needles and the escape marker run in one Aho-Corasick pass. Batch wrappers are recognised
+//! by their first key rather than by needles such as `"records"`, whose first bytes are common
+//! in audit JSON and would slow the SIMD scan down.
 
 use aho_corasick::AhoCorasick;
 use memchr::memmem::{self, Finder};
@@ -18,14 +22,28 @@ use std::sync::LazyLock;
 /// `"kind":"CronJob"` in bodies and owner references, raw or escaped.
 pub const BATCH_NEEDLES: [&str; 3] = ["jobs", "Job\"", "Job\\\""];
 
-/// Needles that mark lines holding several events (lists, batches); always candidates so every
-/// event in them is counted.
-const STRUCTURAL_NEEDLES: [&str; 4] = [
-    "EventList\"",
-    "\"logEvents\"",
-    "\"records\":",
-    "\"events\":",
+/// Needles that mark lines holding several events; always candidates so every event in them is
+/// counted.
+const STRUCTURAL_NEEDLES: [&str; 1] = ["EventList\""];
+
+/// First keys of batch wrappers (AKS Event Hub `records`, `aws logs filter-log-events`
+/// `events`, CloudWatch subscription payloads).
+const BATCH_FIRST_KEYS: [&[u8]; 5] = [
+    b"\"records\"",
+    b"\"events\"",
+    b"\"logEvents\"",
+    b"\"messageType\"",
+    b"\"logGroup\"",
 ];
+
+/// True when a one-line record opens with a batch wrapper's list key.
+fn opens_as_batch(line: &[u8]) -> bool {
+    let Some(rest) = line.strip_prefix(b"{") else {
+        return false;
+    };
+    let rest = rest.trim_ascii_start();
+    BATCH_FIRST_KEYS.iter().any(|key| rest.starts_with(key))
+}
 
 /// Decides which lines are worth a full parse. Cheap to clone (the automaton is shared).
 #[derive(Debug, Clone)]
@@ -111,10 +129,13 @@ impl Prefilter {
     pub fn is_candidate(&self, line: &[u8]) -> bool {
         match &self.matcher {
             None => true,
-            Some(matcher) => matcher.find_iter(line).any(|found| {
-                found.pattern().as_usize() != self.escape_pattern
-                    || is_alphanumeric_escape_at(line, found.start())
-            }),
+            Some(matcher) => {
+                opens_as_batch(line)
+                    || matcher.find_iter(line).any(|found| {
+                        found.pattern().as_usize() != self.escape_pattern
+                            || is_alphanumeric_escape_at(line, found.start())
+                    })
+            }
         }
     }
 }
@@ -202,7 +223,11 @@ mod tests {
         let p = Prefilter::new(["nothing-matches"]).expect("valid");
         assert!(p.is_candidate(br#"{"kind":"EventList","items":[]}"#));
         assert!(p.is_candidate(br#"{"logGroup":"/aws/eks/c/cluster","logEvents":[]}"#));
+        assert!(p.is_candidate(br#"{ "records":[{"category":"kube-audit"}]}"#));
+        assert!(p.is_candidate(br#"{"messageType":"DATA_MESSAGE","logEvents":[]}"#));
         assert!(!p.is_candidate(br#"{"verb":"create","objectRef":{"resource":"cronjobs"}}"#));
+        // A raw event that merely mentions such keys further in is not a batch.
+        assert!(!p.is_candidate(br#"{"verb":"get","requestObject":{"records":[]}}"#));
         assert_eq!(
             Prefilter::new([""]).err(),
             Some(PrefilterError::EmptyNeedle)

@@ -238,6 +238,42 @@ impl<'r> RecordText<'r> {
             line: self.line_of(inner),
         }
     }
+
+    /// A cursor for finding the lines of successive sub-slices in linear total time.
+    fn cursor(&self) -> LineCursor<'r> {
+        LineCursor {
+            text: *self,
+            offset: 0,
+            line: self.line,
+        }
+    }
+}
+
+/// Lines of list elements, counted from the previous element rather than the record start (a
+/// large EventList would otherwise cost quadratic time).
+struct LineCursor<'r> {
+    text: RecordText<'r>,
+    offset: usize,
+    line: u64,
+}
+
+impl<'r> LineCursor<'r> {
+    fn sub(&mut self, inner: &'r [u8]) -> RecordText<'r> {
+        let base = self.text.bytes.as_ptr() as usize;
+        let offset = (inner.as_ptr() as usize)
+            .saturating_sub(base)
+            .min(self.text.bytes.len());
+        if offset < self.offset {
+            return self.text.sub(inner);
+        }
+        let between = self.text.bytes.get(self.offset..offset).unwrap_or_default();
+        self.line += memchr::memchr_iter(b'\n', between).count() as u64;
+        self.offset = offset;
+        RecordText {
+            bytes: inner,
+            line: self.line,
+        }
+    }
 }
 
 /// Decode one record into `sink`.
@@ -270,8 +306,10 @@ fn decode_value(sink: &mut Sink<'_>, text: RecordText<'_>, nesting: u8, cluster:
         Some(b'[') => {
             match parse_with_path::<Vec<&RawValue>>(trimmed) {
                 Ok(items) => {
+                    let mut cursor = text.cursor();
                     for item in items {
-                        decode_value(sink, text.sub(item.get().as_bytes()), nesting + 1, cluster);
+                        let item = cursor.sub(item.get().as_bytes());
+                        decode_value(sink, item, nesting + 1, cluster);
                     }
                 }
                 Err(err) => report(sink, err),
@@ -336,13 +374,10 @@ fn decode_value(sink: &mut Sink<'_>, text: RecordText<'_>, nesting: u8, cluster:
         let Some(list) = list else { continue };
         match serde_json::from_str::<Vec<&RawValue>>(list.get()) {
             Ok(items) => {
+                let mut cursor = text.cursor();
                 for item in items {
-                    decode_value(
-                        sink,
-                        text.sub(item.get().as_bytes()),
-                        nesting + 1,
-                        list_cluster,
-                    );
+                    let item = cursor.sub(item.get().as_bytes());
+                    decode_value(sink, item, nesting + 1, list_cluster);
                 }
             }
             Err(err) => report(sink, classify(&err, None).field(key)),

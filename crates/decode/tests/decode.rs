@@ -63,6 +63,17 @@ fn prefilter_parses_candidates_and_counts_the_rest_by_verb() {
     assert_eq!(full.stats.events(), 3);
     assert_eq!(full.stats.events_by_verb, out.stats.events_by_verb);
 
+    // Batches of non-batch events still count every event.
+    let escaped = serde_json::to_string(POD_GET).expect("string");
+    let record = format!(r#"{{"category":"kube-audit","properties":{{"log":{escaped}}}}}"#);
+    let batch = format!(
+        "{{\"records\":[{record},{record}]}}\n{{\"messageType\":\"DATA_MESSAGE\",\"logEvents\":[{{\"message\":{escaped}}}]}}\n"
+    );
+    let out = decode_bytes("batch.log", batch.as_bytes(), &DecodeOptions::default());
+    assert!(out.errors.is_empty(), "{:?}", out.errors);
+    assert_eq!(out.stats.events(), 3);
+    assert_eq!(out.stats.events_by_verb.get("get"), Some(&3));
+
     // A needle hidden behind an escape still makes a candidate.
     let hidden = POD_GET.replace(r#""resource":"pods""#, r#""resource":"cron\u006aobs""#);
     let out = decode_bytes("a.log", hidden.as_bytes(), &DecodeOptions::default());
@@ -629,4 +640,30 @@ fn the_parallel_api_is_send_and_sync() {
     sync::<jobwarden_decode::Block>();
     sync::<DecodeOptions>();
     send::<BlockOutput>();
+}
+
+#[test]
+fn a_large_event_list_keeps_item_lines_in_linear_time() {
+    let items = 20_000;
+    let mut list = String::from("{\n\"kind\": \"EventList\",\n\"items\": [\n");
+    for i in 0..items {
+        let sep = if i + 1 < items { "," } else { "" };
+        list.push_str(&format!(
+            "  {{\n    \"auditID\": \"{i}\",\n    \"verb\": \"get\"\n  }}{sep}\n"
+        ));
+    }
+    list.push_str("]\n}\n");
+    let start = std::time::Instant::now();
+    let out = decode_bytes("big.json", list.as_bytes(), &DecodeOptions::default());
+    assert!(
+        start.elapsed().as_secs() < 20,
+        "too slow: {:?}",
+        start.elapsed()
+    );
+    assert_eq!(out.events.len(), items);
+    assert_eq!(out.events[0].location.line, 4);
+    assert_eq!(
+        out.events[items - 1].location.line,
+        4 + 4 * (items as u64 - 1)
+    );
 }

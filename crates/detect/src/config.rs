@@ -304,6 +304,14 @@ mod tests {
     }
 
     #[test]
+    fn shipped_example_config_is_valid() {
+        let text = include_str!("../../../examples/jobwarden.yaml");
+        let cfg = Config::from_yaml(text).expect("examples/jobwarden.yaml parses");
+        assert!(cfg.trusted_automation.iter().any(|t| t.name == "Argo CD"));
+        assert_eq!(cfg.trusted_images.len(), 2);
+    }
+
+    #[test]
     fn image_prefixes() {
         assert!(image_has_prefix("aquasec/kube-bench:v0.7.1", "docker.io/aquasec/kube-bench"));
         assert!(image_has_prefix("docker.io/aquasec/kube-bench@sha256:ab", "aquasec/kube-bench"));

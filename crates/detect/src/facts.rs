@@ -239,7 +239,8 @@ impl TemplateFacts {
                 after.node_name.as_deref().unwrap_or(""),
             ));
         }
-        if self.schedule != after.schedule && after.schedule.is_some() {
+        // Compared only when both versions are known: a version learned from a Job has no schedule.
+        if self.schedule.is_some() && after.schedule.is_some() && self.schedule != after.schedule {
             out.push(Change::new(
                 ChangeKind::Schedule,
                 "",

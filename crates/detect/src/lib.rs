@@ -389,6 +389,7 @@ impl Detector {
                 );
             }
             (BatchKind::Job, Action::Create) => {
+                self.learn_parent_template(a, ns);
                 self.store.put_job(
                     ns,
                     name,
@@ -419,6 +420,44 @@ impl Detector {
             }
             _ => {}
         }
+    }
+}
+
+impl Detector {
+    /// A Job the cronjob-controller created carries its CronJob's job template. When that
+    /// CronJob's own body was never seen, remember the template under the CronJob's name, so a
+    /// later manual `--from` run can be compared with what the schedule really runs.
+    fn learn_parent_template(&mut self, a: &Analysis<'_>, ns: &str) {
+        if !matches!(&a.identity.class, ActorClass::Controller(c) if c == "cronjob-controller") {
+            return;
+        }
+        let (OwnerClaim::Unknown { name: parent }, Some(job)) = (&a.owner, a.object.as_ref())
+        else {
+            return;
+        };
+        let Some(job_spec) = job.get("spec") else {
+            return;
+        };
+        let uid = cronjob_owner_claim(job).map(|(_, uid)| uid).filter(|u| !u.is_empty());
+        let object = serde_json::json!({
+            "apiVersion": "batch/v1",
+            "kind": "CronJob",
+            "metadata": {"name": parent, "namespace": ns, "uid": uid},
+            "spec": {"jobTemplate": {"spec": job_spec}},
+        });
+        let approx_bytes = approx_size(&object);
+        self.store.put_cronjob(
+            ns,
+            parent,
+            CronJobState {
+                uid,
+                object,
+                creator: None,
+                last_writer: String::new(),
+                created_at: None,
+                approx_bytes,
+            },
+        );
     }
 }
 

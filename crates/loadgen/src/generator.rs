@@ -2,6 +2,7 @@
 //! compact JSON in kube-apiserver's field order.
 
 use std::io::{self, BufWriter, Write};
+use std::rc::Rc;
 
 use crate::fmt::{TimeFormatter, push_json_str, push_json_str_body, push_u64, push_uuid};
 use crate::rng::SplitMix64;
@@ -319,8 +320,8 @@ impl Generator {
         let mut verb = "get";
         let mut code = 200;
         let mut latency_used = latency;
-        // Identities are cloned out so `emit` can borrow self mutably; they are small.
-        let who: Identity = match kind {
+        // Identities are shared (Rc) so `emit` can borrow self mutably without copying them.
+        let who: Rc<Identity> = match kind {
             0 => {
                 // kubelet reads a pod, secret or configmap it needs
                 let pick = self.rng.below(3);
@@ -610,7 +611,7 @@ impl Generator {
         });
     }
 
-    fn kubelet(&self, node: usize) -> Identity {
+    fn kubelet(&self, node: usize) -> Rc<Identity> {
         self.world
             .kubelets
             .get(node)
@@ -1033,18 +1034,18 @@ impl Generator {
         let mut req = std::mem::take(&mut self.s.req);
         let mut resp = std::mem::take(&mut self.s.resp);
         let mut status = String::new();
-        let who: Identity;
+        let who: Rc<Identity>;
         let mut verb = "create";
         let mut code = 201;
         let mut forbid = false;
         match kind {
             "curl-sh-cronjob-stolen-admin" => {
-                who = Identity {
+                who = Rc::new(Identity {
                     user_json: "{\"username\":\"kubernetes-admin\",\"groups\":[\"kubeadm:cluster-admins\",\"system:authenticated\"]}".into(),
                     ips_json: "[\"193.142.146.35\"]".into(),
                     ua_json: "\"kubectl/v1.29.2 (linux/amd64) kubernetes/4b8e819\"".into(),
                     reason: "RBAC: allowed by ClusterRoleBinding \\\"kubeadm:cluster-admins\\\" of ClusterRole \\\"cluster-admin\\\" to Group \\\"kubeadm:cluster-admins\\\"".into(),
-                };
+                });
                 let t = PodTemplate {
                     container: "logrotate",
                     image: "alpine:3.19",
@@ -1133,12 +1134,12 @@ impl Generator {
                 let (a, b) = (self.rng.next_u64(), self.rng.next_u64());
                 push_uuid(&mut user, a, b);
                 user.push_str("\",\"groups\":[\"system:serviceaccounts\",\"system:serviceaccounts:ci\",\"system:authenticated\"]}");
-                who = Identity {
+                who = Rc::new(Identity {
                     user_json: user,
                     ips_json: "[\"10.30.4.18\"]".into(),
                     ua_json: "\"kubectl/v1.28.4 (linux/amd64) kubernetes/bae2c62\"".into(),
                     reason: "RBAC: allowed by ClusterRoleBinding \\\"release-bot-admin\\\" of ClusterRole \\\"cluster-admin\\\" to ServiceAccount \\\"release-bot/ci\\\"".into(),
-                };
+                });
                 let t = PodTemplate {
                     container: "kube-proxy-sync",
                     image: "registry.k8s.io/kube-proxy:v1.29.4",
@@ -1192,12 +1193,12 @@ impl Generator {
                 let (a, b) = (self.rng.next_u64(), self.rng.next_u64());
                 push_uuid(&mut user, a, b);
                 user.push_str("\",\"groups\":[\"system:serviceaccounts\",\"system:serviceaccounts:gitlab\",\"system:authenticated\"]}");
-                who = Identity {
+                who = Rc::new(Identity {
                     user_json: user,
                     ips_json: "[\"45.9.20.113\"]".into(),
                     ua_json: "\"kubectl/v1.29.3 (linux/amd64) kubernetes/6813625\"".into(),
                     reason: "RBAC: allowed by ClusterRoleBinding \\\"gitlab-runner-deployer\\\" of ClusterRole \\\"edit\\\" to ServiceAccount \\\"gitlab-runner/gitlab\\\"".into(),
-                };
+                });
                 let cj = self.world.cronjobs.get(1).cloned();
                 let (cj_name, cj_uid, schedule, sa) = cj
                     .map(|c| (c.name, c.uid, c.schedule, c.service_account))
@@ -1254,12 +1255,12 @@ impl Generator {
                 let (a, b) = (self.rng.next_u64(), self.rng.next_u64());
                 push_uuid(&mut user, a, b);
                 user.push_str("\"]}}");
-                who = Identity {
+                who = Rc::new(Identity {
                     user_json: user,
                     ips_json: "[\"10.244.7.31\"]".into(),
                     ua_json: "\"curl/8.5.0\"".into(),
                     reason: String::new(),
-                };
+                });
                 self.s
                     .uri
                     .push_str("/apis/batch/v1/namespaces/kube-system/cronjobs");
@@ -1269,12 +1270,12 @@ impl Generator {
                 resp.push_str(status.get(1..).unwrap_or("}"));
             }
             _ => {
-                who = Identity {
+                who = Rc::new(Identity {
                     user_json: "{\"username\":\"system:anonymous\",\"groups\":[\"system:unauthenticated\"]}".into(),
                     ips_json: "[\"5.42.92.210\"]".into(),
                     ua_json: "\"curl/8.5.0\"".into(),
                     reason: "RBAC: allowed by ClusterRoleBinding \\\"ops-debug-anon\\\" of ClusterRole \\\"edit\\\" to Group \\\"system:unauthenticated\\\"".into(),
-                };
+                });
                 let t = PodTemplate {
                     container: "c",
                     image: "alpine",

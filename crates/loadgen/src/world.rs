@@ -2,6 +2,8 @@
 //!
 //! Everything is rendered to JSON fragments once, up front, so writing an event is mostly copying.
 
+use std::rc::Rc;
+
 use crate::fmt::{push_hex, push_json_str, push_json_str_body, push_uuid};
 use crate::rng::SplitMix64;
 
@@ -47,21 +49,21 @@ pub struct World {
     /// Node names.
     pub nodes: Vec<String>,
     /// Kubelet identity per node (same index as `nodes`).
-    pub kubelets: Vec<Identity>,
+    pub kubelets: Vec<Rc<Identity>>,
     /// Namespaces with workloads.
     pub namespaces: Vec<&'static str>,
     /// Pod names per namespace (same index as `namespaces`).
     pub pods: Vec<Vec<String>>,
     /// kube-controller-manager controllers by name.
-    pub controllers: Vec<(&'static str, Identity)>,
+    pub controllers: Vec<(&'static str, Rc<Identity>)>,
     /// DaemonSet agents and in-cluster operators (tokens bound to pods).
-    pub agents: Vec<Identity>,
+    pub agents: Vec<Rc<Identity>>,
     /// People using kubectl.
-    pub humans: Vec<Identity>,
+    pub humans: Vec<Rc<Identity>>,
     /// The KCM leader-election identity.
-    pub kcm: Identity,
+    pub kcm: Rc<Identity>,
     /// The scheduler identity.
-    pub scheduler: Identity,
+    pub scheduler: Rc<Identity>,
     /// Existing CronJobs.
     pub cronjobs: Vec<CronJobDef>,
     /// The apiserver's own address (controllers connect through it).
@@ -189,12 +191,12 @@ impl World {
         for _ in 0..node_count.max(1) {
             let (a, b, c) = (rng.range(0, 3), rng.range(0, 255), rng.range(2, 250));
             let name = format!("ip-10-{a}-{b}-{c}.{region}.compute.internal");
-            kubelets.push(Identity {
+            kubelets.push(Rc::new(Identity {
                 user_json: format!("{{\"username\":\"system:node:{name}\",\"groups\":[\"system:nodes\",\"system:authenticated\"]}}"),
                 ips_json: format!("[\"10.{a}.{b}.{c}\"]"),
                 ua_json: kubelet_ua.clone(),
                 reason: String::new(),
-            });
+            }));
             nodes.push(name);
         }
         let apiserver_ip = ip(rng, "10.0");
@@ -228,7 +230,7 @@ impl World {
         let controllers = ctrl_names
             .iter()
             .map(|name| {
-                (*name, Identity {
+                (*name, Rc::new(Identity {
                     user_json: sa_user(rng, "kube-system", name, None),
                     ips_json: format!("[\"{apiserver_ip}\"]"),
                     ua_json: quoted(&format!(
@@ -237,7 +239,7 @@ impl World {
                     reason: escaped(&format!(
                         "RBAC: allowed by ClusterRoleBinding \"system:controller:{name}\" of ClusterRole \"system:controller:{name}\" to ServiceAccount \"{name}/kube-system\""
                     )),
-                })
+                }))
             })
             .collect();
         let agent_defs: &[(&str, &str, &str)] = &[
@@ -291,14 +293,14 @@ impl World {
                 let mut pod = String::from(*name);
                 pod.push('-');
                 push_suffix(&mut pod, rng, 5);
-                Identity {
+                Rc::new(Identity {
                     user_json: sa_user(rng, ns, name, Some(&pod)),
                     ips_json: format!("[\"{}\"]", ip(rng, "10.244")),
                     ua_json: if ua.is_empty() { String::new() } else { quoted(ua) },
                     reason: escaped(&format!(
                         "RBAC: allowed by ClusterRoleBinding \"{name}\" of ClusterRole \"{name}\" to ServiceAccount \"{name}/{ns}\""
                     )),
-                }
+                })
             })
             .collect();
         let human_defs = [
@@ -312,17 +314,17 @@ impl World {
             .map(|(email, group, os)| {
                 let mut kv = String::new();
                 push_hex(&mut kv, rng.next_u64(), 7);
-                Identity {
+                Rc::new(Identity {
                     user_json: format!("{{\"username\":\"oidc:{email}\",\"groups\":[\"oidc:{group}\",\"system:authenticated\"]}}"),
                     ips_json: format!("[\"{}\"]", ip(rng, "10.8")),
                     ua_json: quoted(&format!("kubectl/v1.29.3 ({os}) kubernetes/{kv}")),
                     reason: escaped(&format!(
                         "RBAC: allowed by ClusterRoleBinding \"{group}-admin\" of ClusterRole \"cluster-admin\" to Group \"oidc:{group}\""
                     )),
-                }
+                })
             })
             .collect();
-        let kcm = Identity {
+        let kcm = Rc::new(Identity {
             user_json: "{\"username\":\"system:kube-controller-manager\",\"groups\":[\"system:authenticated\"]}".into(),
             ips_json: format!("[\"{apiserver_ip}\"]"),
             ua_json: quoted(&format!(
@@ -331,8 +333,8 @@ impl World {
             reason: escaped(
                 "RBAC: allowed by ClusterRoleBinding \"system:kube-controller-manager\" of ClusterRole \"system:kube-controller-manager\" to User \"system:kube-controller-manager\"",
             ),
-        };
-        let scheduler = Identity {
+        });
+        let scheduler = Rc::new(Identity {
             user_json:
                 "{\"username\":\"system:kube-scheduler\",\"groups\":[\"system:authenticated\"]}"
                     .into(),
@@ -343,7 +345,7 @@ impl World {
             reason: escaped(
                 "RBAC: allowed by ClusterRoleBinding \"system:kube-scheduler\" of ClusterRole \"system:kube-scheduler\" to User \"system:kube-scheduler\"",
             ),
-        };
+        });
         let cj_defs: &[(&str, &str, &str, &str, &str, &str)] = &[
             (
                 "billing",
@@ -440,7 +442,7 @@ impl World {
     }
 
     /// The controller identity with this name (falls back to the first one).
-    pub fn controller(&self, name: &str) -> &Identity {
+    pub fn controller(&self, name: &str) -> &Rc<Identity> {
         self.controllers
             .iter()
             .find(|(n, _)| *n == name)

@@ -24,6 +24,10 @@
 //!   whatever its extension.
 //! - [`Limits`] bound each file's size, the number of documents per file, and per document the
 //!   nesting depth, the nodes (aliases expanded) and the aliases.
+//! - Parsing uses `granit-parser`, the YAML 1.2 event parser under `serde-saphyr` (through its
+//!   re-export), because field lines need the parser's spans; see the `yaml` module.
+//! - The full field-line index of a document is built on the first [`Document::line_of`]
+//!   call (by parsing that document again), so loading large inputs stays lean.
 #![deny(missing_docs)]
 
 mod path;
@@ -31,9 +35,11 @@ mod yaml;
 
 use serde_json::Value;
 use std::collections::HashMap;
+use std::fmt;
 use std::io::Read;
+use std::ops::Range;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 /// Resource limits for loading untrusted manifests. Every limit breach is a [`LoadError`]
 /// naming the file and line; it never aborts the other documents or files.
@@ -41,7 +47,7 @@ use std::sync::Arc;
 pub struct Limits {
     /// Largest file (or standard input) read, in bytes. Default 64 MiB.
     pub max_file_bytes: u64,
-    /// Most documents read from one file (after `List` expansion). Default 100,000.
+    /// Most documents read from one file (after `List` expansion). Default 250,000.
     pub max_documents: usize,
     /// Most nodes (scalars, sequences, mappings) per document, counting every node an alias
     /// copies: this is what stops "billion laughs". Default 1,000,000.
@@ -57,7 +63,7 @@ impl Default for Limits {
     fn default() -> Self {
         Limits {
             max_file_bytes: 64 * 1024 * 1024,
-            max_documents: 100_000,
+            max_documents: 250_000,
             max_nodes: 1_000_000,
             max_depth: 200,
             max_aliases: 10_000,
@@ -219,6 +225,47 @@ impl LoadError {
     }
 }
 
+/// Where a YAML document's text is, so its full field-line index can be built when a line is
+/// first asked for (loading records only the shallow lines `List` expansion needs: this keeps
+/// memory flat for large inputs, and only documents with findings pay for the index).
+struct LineSource {
+    text: Arc<str>,
+    range: Range<usize>,
+    first_line: u64,
+    /// Which document of its chunk (normally the first).
+    nth: usize,
+    limits: Limits,
+    shallow: HashMap<String, u64>,
+    full: OnceLock<HashMap<String, u64>>,
+}
+
+impl fmt::Debug for LineSource {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("LineSource")
+            .field("range", &self.range)
+            .field("first_line", &self.first_line)
+            .finish_non_exhaustive()
+    }
+}
+
+impl LineSource {
+    fn lines(&self) -> &HashMap<String, u64> {
+        self.full.get_or_init(|| {
+            let chunk = yaml::Chunk {
+                text: self.text.get(self.range.clone()).unwrap_or_default(),
+                start: self.range.start,
+                first_line: self.first_line,
+            };
+            yaml::parse_chunk(&chunk, &self.limits, usize::MAX)
+                .into_iter()
+                .filter_map(Result::ok)
+                .nth(self.nth)
+                .map(|built| built.lines)
+                .unwrap_or_else(|| self.shallow.clone())
+        })
+    }
+}
+
 /// One Kubernetes object read from the input.
 #[derive(Debug, Clone)]
 pub struct Document {
@@ -231,8 +278,8 @@ pub struct Document {
     pub index: usize,
     /// The object.
     pub value: Value,
-    /// Lines of the fields of the YAML document the object came from.
-    lines: Arc<HashMap<String, u64>>,
+    /// The YAML document the object came from, for field lines.
+    source: Arc<LineSource>,
     /// Path of the object inside that document (`""`, or `items[3]` for a `List` item).
     prefix: String,
 }
@@ -253,7 +300,7 @@ impl Document {
                 (false, false) if rel.starts_with('[') => format!("{}{rel}", self.prefix),
                 (false, false) => format!("{}.{rel}", self.prefix),
             };
-            if let Some(line) = self.lines.get(&full) {
+            if let Some(line) = self.source.lines().get(&full) {
                 return *line;
             }
             if segments.pop().is_none() {
@@ -281,6 +328,24 @@ impl Document {
         meta.get("name")
             .and_then(Value::as_str)
             .or_else(|| meta.get("generateName").and_then(Value::as_str))
+    }
+
+    /// The object's identity for a [`jobwarden_model::Finding`].
+    pub fn object_id(&self) -> jobwarden_model::ObjectId {
+        jobwarden_model::ObjectId {
+            api_version: self.api_version().to_string(),
+            kind: self.kind().to_string(),
+            namespace: self.namespace().map(str::to_string),
+            name: self.name().map(str::to_string),
+        }
+    }
+
+    /// Where the field at `path` is, for a [`jobwarden_model::Finding`] (see [`Self::line_of`]).
+    pub fn location_of(&self, path: &str) -> jobwarden_model::Location {
+        jobwarden_model::Location {
+            file: self.file.clone(),
+            line: self.line_of(path),
+        }
     }
 
     /// `metadata.namespace`.
@@ -345,7 +410,7 @@ struct FileSink<'a> {
 }
 
 impl FileSink<'_> {
-    fn push(&mut self, line: u64, value: Value, lines: &Arc<HashMap<String, u64>>, prefix: String) {
+    fn push(&mut self, line: u64, value: Value, source: &Arc<LineSource>, prefix: String) {
         if self.full {
             return;
         }
@@ -364,21 +429,21 @@ impl FileSink<'_> {
             line,
             index,
             value,
-            lines: Arc::clone(lines),
+            source: Arc::clone(source),
             prefix,
         });
     }
 
     /// Adds a top-level node: an object (expanding `List`s) or, for JSON arrays, each element.
-    fn add_root(&mut self, built: yaml::Built) {
-        let lines = Arc::new(built.lines);
+    fn add_root(&mut self, built: yaml::Built, source: LineSource) {
+        let lines = Arc::new(source);
         match built.value {
             Value::Null => {}
             Value::Object(_) => self.add_object(built.value, built.line, &lines, String::new()),
             Value::Array(items) => {
                 for (i, item) in items.into_iter().enumerate() {
                     let prefix = format!("[{i}]");
-                    let line = lines.get(&prefix).copied().unwrap_or(built.line);
+                    let line = lines.shallow.get(&prefix).copied().unwrap_or(built.line);
                     match item {
                         Value::Object(_) => self.add_object(item, line, &lines, prefix),
                         other => self.report.errors.push(LoadError::NotAnObject {
@@ -397,13 +462,7 @@ impl FileSink<'_> {
         }
     }
 
-    fn add_object(
-        &mut self,
-        value: Value,
-        line: u64,
-        lines: &Arc<HashMap<String, u64>>,
-        prefix: String,
-    ) {
+    fn add_object(&mut self, value: Value, line: u64, lines: &Arc<LineSource>, prefix: String) {
         let kind = value
             .get("kind")
             .and_then(Value::as_str)
@@ -429,7 +488,7 @@ impl FileSink<'_> {
             let mut item_prefix = prefix.clone();
             path::push_key(&mut item_prefix, "items");
             path::push_index(&mut item_prefix, i);
-            let item_line = lines.get(&item_prefix).copied().unwrap_or(line);
+            let item_line = lines.shallow.get(&item_prefix).copied().unwrap_or(line);
             if let Value::Object(fields) = &mut item {
                 // Typed lists (PodList) omit item kinds; plain `List` items carry their own.
                 if let Some(k) = &item_kind {
@@ -452,30 +511,53 @@ impl FileSink<'_> {
     }
 }
 
+/// Lines recorded while loading: the root, its children and grandchildren (`items[3]`).
+const SHALLOW_DEPTH: usize = 2;
+
 /// Loads every document of `text`, naming it `name` in documents and errors.
 pub fn load_str(name: &str, text: &str, limits: &Limits) -> LoadReport {
+    if text.len() as u64 > limits.max_file_bytes {
+        return LoadReport {
+            documents: Vec::new(),
+            errors: vec![LoadError::TooLarge {
+                file: name.to_string(),
+                size: text.len() as u64,
+                limit: limits.max_file_bytes,
+            }],
+        };
+    }
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    load_shared(name, Arc::from(text), limits)
+}
+
+fn load_shared(name: &str, text: Arc<str>, limits: &Limits) -> LoadReport {
     let mut sink = FileSink {
         name,
         limits,
         report: LoadReport::default(),
         full: false,
     };
-    if text.len() as u64 > limits.max_file_bytes {
-        sink.report.errors.push(LoadError::TooLarge {
-            file: name.to_string(),
-            size: text.len() as u64,
-            limit: limits.max_file_bytes,
-        });
-        return sink.report;
-    }
-    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-    for chunk in yaml::split_documents(text) {
+    for chunk in yaml::split_documents(&text) {
         if sink.full {
             break;
         }
-        for result in yaml::parse_chunk(&chunk, limits) {
+        let range = chunk.start..chunk.start + chunk.text.len();
+        let mut nth = 0;
+        for result in yaml::parse_chunk(&chunk, limits, SHALLOW_DEPTH) {
             match result {
-                Ok(built) => sink.add_root(built),
+                Ok(mut built) => {
+                    let source = LineSource {
+                        text: Arc::clone(&text),
+                        range: range.clone(),
+                        first_line: chunk.first_line,
+                        nth,
+                        limits: limits.clone(),
+                        shallow: std::mem::take(&mut built.lines),
+                        full: OnceLock::new(),
+                    };
+                    nth += 1;
+                    sink.add_root(built, source);
+                }
                 Err((line, problem)) => sink.report.errors.push(problem_error(name, line, problem)),
             }
         }
@@ -519,7 +601,13 @@ fn load_file(name: &str, path: &Path, limits: &Limits) -> LoadReport {
         }
     };
     match read_limited(name, file, limits) {
-        Ok(text) => load_str(name, &text, limits),
+        Ok(text) => {
+            let text = match text.strip_prefix('\u{feff}') {
+                Some(rest) => Arc::from(rest),
+                None => Arc::from(text),
+            };
+            load_shared(name, text, limits)
+        }
         Err(e) => LoadReport {
             documents: Vec::new(),
             errors: vec![e],

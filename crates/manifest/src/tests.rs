@@ -65,6 +65,22 @@ fn loads_helm_output_with_lines() {
     );
     assert_eq!(cj.line_of("nope[\"x"), 9);
     assert_eq!(report.documents[0].line_of("metadata.name"), 6);
+    let id = cj.object_id();
+    assert_eq!(
+        (
+            id.api_version.as_str(),
+            id.kind.as_str(),
+            id.name.as_deref()
+        ),
+        ("batch/v1", "CronJob", Some("backup"))
+    );
+    assert_eq!(
+        cj.location_of("spec.schedule"),
+        jobwarden_model::Location {
+            file: "in.yaml".into(),
+            line: 16
+        }
+    );
 }
 
 #[test]
@@ -253,4 +269,29 @@ fn walks_directories_and_reads_files() {
     assert!(
         matches!(&report.errors[1], LoadError::Io { file, .. } if file.ends_with("missing.yaml"))
     );
+}
+
+#[test]
+fn json_with_tabs_and_kubectl_lists() {
+    let text = "{\n\t\"apiVersion\": \"v1\",\n\t\"kind\": \"List\",\n\t\"items\": [\n\t\t{\n\t\t\t\"kind\": \"Pod\",\n\t\t\t\"spec\": {\"hostIPC\": true}\n\t\t}\n\t]\n}\n";
+    let report = load_str("get.json", text, &Limits::default());
+    assert!(report.errors.is_empty(), "{:?}", report.errors);
+    assert_eq!(report.documents.len(), 1);
+    assert_eq!(report.documents[0].line, 5);
+    assert_eq!(report.documents[0].line_of("spec.hostIPC"), 7);
+}
+
+#[test]
+fn crlf_bom_and_explicit_document_ends() {
+    let text = "\u{feff}kind: A\r\nmetadata:\r\n  name: a\r\n...\r\n---\r\nkind: B\r\n";
+    let report = load(text);
+    assert!(report.errors.is_empty(), "{:?}", report.errors);
+    let found: Vec<_> = report
+        .documents
+        .iter()
+        .map(|d| (d.kind(), d.line))
+        .collect();
+    assert_eq!(found, vec![("A", 1), ("B", 6)]);
+    assert_eq!(report.documents[0].line_of("metadata.name"), 3);
+    assert_eq!(report.documents[0].value["metadata"]["name"], "a");
 }

@@ -42,6 +42,8 @@ pub(crate) struct Built {
 /// A piece of text between document markers, and the line it starts on.
 pub(crate) struct Chunk<'a> {
     pub(crate) text: &'a str,
+    /// Byte offset of `text` in the whole input.
+    pub(crate) start: usize,
     pub(crate) first_line: u64,
 }
 
@@ -61,7 +63,8 @@ pub(crate) fn split_documents(text: &str) -> Vec<Chunk<'_>> {
         if is_marker(line, "---") {
             if offset > start {
                 chunks.push(Chunk {
-                    text: &text[start..offset],
+                    text: text.get(start..offset).unwrap_or_default(),
+                    start,
                     first_line: start_line,
                 });
             }
@@ -70,7 +73,8 @@ pub(crate) fn split_documents(text: &str) -> Vec<Chunk<'_>> {
         } else if is_marker(line, "...") {
             if offset > start {
                 chunks.push(Chunk {
-                    text: &text[start..offset],
+                    text: text.get(start..offset).unwrap_or_default(),
+                    start,
                     first_line: start_line,
                 });
             }
@@ -81,7 +85,8 @@ pub(crate) fn split_documents(text: &str) -> Vec<Chunk<'_>> {
     }
     if text.len() > start {
         chunks.push(Chunk {
-            text: &text[start..],
+            text: text.get(start..).unwrap_or_default(),
+            start,
             first_line: start_line,
         });
     }
@@ -116,6 +121,9 @@ struct Builder<'l> {
     lines: HashMap<String, u64>,
     root: Option<(Value, u64)>,
     root_line: u64,
+    /// Lines are recorded for nodes at most this deep (root = 0): loading records only what
+    /// `List` expansion needs, the full index is built when a line is first asked for.
+    record_depth: usize,
 }
 
 /// Resolves a plain scalar with the YAML 1.2 core schema.
@@ -235,8 +243,9 @@ fn key_text(value: &Value) -> Option<String> {
 }
 
 impl<'l> Builder<'l> {
-    fn new(limits: &'l Limits) -> Self {
+    fn new(limits: &'l Limits, record_depth: usize) -> Self {
         Builder {
+            record_depth,
             limits,
             stack: Vec::new(),
             anchors: HashMap::new(),
@@ -324,15 +333,22 @@ impl<'l> Builder<'l> {
         if self.stack.len() >= self.limits.max_depth {
             return Err(Problem::TooDeep(self.limits.max_depth));
         }
-        let path = match self.child_position(line) {
-            Some((path, at)) => {
-                if self.stack.is_empty() {
-                    self.root_line = at;
-                }
-                self.lines.insert(path.clone(), at);
-                path
+        let path = if self.stack.len() > self.record_depth {
+            if matches!(self.stack.last(), Some(Frame::Map { key: None, .. })) {
+                return Err(Problem::ComplexKey);
             }
-            None => return Err(Problem::ComplexKey),
+            String::new()
+        } else {
+            match self.child_position(line) {
+                Some((path, at)) => {
+                    if self.stack.is_empty() {
+                        self.root_line = at;
+                    }
+                    self.lines.insert(path.clone(), at);
+                    path
+                }
+                None => return Err(Problem::ComplexKey),
+            }
         };
         let nodes_at_start = self.nodes - 1;
         self.stack.push(if is_map {
@@ -398,7 +414,9 @@ impl<'l> Builder<'l> {
 
     fn scalar(&mut self, value: Value, anchor: usize, line: u64) -> Result<(), Problem> {
         self.count_nodes(1)?;
-        if let Some((path, at)) = self.child_position(line) {
+        if self.stack.len() <= self.record_depth
+            && let Some((path, at)) = self.child_position(line)
+        {
             if self.stack.is_empty() {
                 self.root_line = at;
             }
@@ -419,22 +437,29 @@ impl<'l> Builder<'l> {
             .cloned()
             .ok_or(Problem::UnknownAlias)?;
         self.count_nodes(nodes)?;
-        if let Some((path, at)) = self.child_position(line) {
+        if self.stack.len() <= self.record_depth
+            && let Some((path, at)) = self.child_position(line)
+        {
+            if self.stack.is_empty() {
+                self.root_line = at;
+            }
             self.lines.insert(path, at);
         }
         self.attach(value, line)
     }
 }
 
-/// Parses one chunk into its documents (normally one). Lines are absolute (`first_line` added).
+/// Parses one chunk into its documents (normally one), recording the lines of nodes at most
+/// `record_depth` deep. Lines are absolute (`first_line` added).
 pub(crate) fn parse_chunk(
     chunk: &Chunk<'_>,
     limits: &Limits,
+    record_depth: usize,
 ) -> Vec<Result<Built, (u64, Problem)>> {
     let offset = chunk.first_line.saturating_sub(1);
     let mut parser = Parser::new_from_str(chunk.text);
     let mut out = Vec::new();
-    let mut builder = Builder::new(limits);
+    let mut builder = Builder::new(limits, record_depth);
     while let Some(next) = parser.next_event() {
         let (event, span) = match next {
             Ok(pair) => pair,
@@ -447,11 +472,11 @@ pub(crate) fn parse_chunk(
         let line = span.start.line() as u64 + offset;
         let step = match event {
             Event::DocumentStart(..) => {
-                builder = Builder::new(limits);
+                builder = Builder::new(limits, record_depth);
                 Ok(())
             }
             Event::DocumentEnd => {
-                let done = std::mem::replace(&mut builder, Builder::new(limits));
+                let done = std::mem::replace(&mut builder, Builder::new(limits, record_depth));
                 if let Some((value, _)) = done.root {
                     out.push(Ok(Built {
                         value,
@@ -487,7 +512,7 @@ mod tests {
 
     fn one(text: &str) -> Built {
         let chunks = split_documents(text);
-        let mut docs = parse_chunk(&chunks[0], &Limits::default());
+        let mut docs = parse_chunk(&chunks[0], &Limits::default(), usize::MAX);
         docs.remove(0).expect("document")
     }
 

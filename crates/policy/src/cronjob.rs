@@ -5,7 +5,7 @@
 //! documentation is [`CRONJOB_CHECKS`]. [`CronJobFacts`] is the summary other crates diff
 //! (schedule, suspend, history limits, TTL).
 
-use crate::template::{CheckDoc, TemplateFinding, finding};
+use crate::template::{CheckDoc, FieldChange, TemplateFinding, finding, render_opt};
 use jobwarden_cronspec::Schedule;
 use jobwarden_model::Severity;
 use regex::Regex;
@@ -157,6 +157,73 @@ pub struct CronJobFacts {
     pub completions: Option<i64>,
 }
 
+impl CronJobFacts {
+    /// What changed from `self` to `after` (schedule, suspend, concurrency, history, TTL...).
+    pub fn changes(&self, after: &CronJobFacts) -> Vec<FieldChange> {
+        let mut out = Vec::new();
+        let mut cmp = |field: &'static str, before: String, after: String| {
+            if before != after {
+                out.push(FieldChange {
+                    field,
+                    before,
+                    after,
+                });
+            }
+        };
+        cmp(
+            "schedule",
+            render_opt(&self.schedule),
+            render_opt(&after.schedule),
+        );
+        cmp(
+            "time_zone",
+            render_opt(&self.time_zone),
+            render_opt(&after.time_zone),
+        );
+        cmp(
+            "suspend",
+            self.suspend.to_string(),
+            after.suspend.to_string(),
+        );
+        cmp(
+            "concurrency_policy",
+            render_opt(&self.concurrency_policy),
+            render_opt(&after.concurrency_policy),
+        );
+        cmp(
+            "successful_jobs_history_limit",
+            render_opt(&self.successful_jobs_history_limit),
+            render_opt(&after.successful_jobs_history_limit),
+        );
+        cmp(
+            "failed_jobs_history_limit",
+            render_opt(&self.failed_jobs_history_limit),
+            render_opt(&after.failed_jobs_history_limit),
+        );
+        cmp(
+            "ttl_seconds_after_finished",
+            render_opt(&self.ttl_seconds_after_finished),
+            render_opt(&after.ttl_seconds_after_finished),
+        );
+        cmp(
+            "active_deadline_seconds",
+            render_opt(&self.active_deadline_seconds),
+            render_opt(&after.active_deadline_seconds),
+        );
+        cmp(
+            "parallelism",
+            render_opt(&self.parallelism),
+            render_opt(&after.parallelism),
+        );
+        out
+    }
+
+    /// `suspend` went from true to false: a dormant CronJob was re-armed.
+    pub fn resumed(&self, after: &CronJobFacts) -> bool {
+        self.suspend && !after.suspend
+    }
+}
+
 fn int(v: &Value, key: &str) -> Option<i64> {
     v.get(key).and_then(Value::as_i64)
 }
@@ -265,18 +332,22 @@ pub fn judge_cronjob_with(obj: &Value, policy: &CronJobPolicy) -> Vec<TemplateFi
         if let Some(schedule) = &facts.schedule {
             let interval = facts.min_interval_secs;
             let rpd = facts.runs_per_day.unwrap_or(0.0);
-            let every_minute = interval
-                .is_some_and(|i| i > 0 && i <= policy.very_frequent_interval_secs)
-                || (policy.very_frequent_interval_secs > 0
-                    && rpd >= 86_400.0 / policy.very_frequent_interval_secs as f64 * 0.5);
-            let frequent = interval.is_some_and(|i| i > 0 && i <= policy.frequent_interval_secs)
-                || (policy.frequent_interval_secs > 0
-                    && rpd >= 86_400.0 / policy.frequent_interval_secs as f64);
-            if every_minute || frequent {
-                let (severity, what) = if every_minute {
-                    (Severity::Low, "every minute")
+            // The shortest gap decides; the average only when the gap is unknown.
+            let at_most = |secs: u64| match interval {
+                Some(i) => i > 0 && i <= secs,
+                None => secs > 0 && rpd >= 86_400.0 / secs as f64,
+            };
+            let every_minute = at_most(policy.very_frequent_interval_secs);
+            if every_minute || at_most(policy.frequent_interval_secs) {
+                let severity = if every_minute {
+                    Severity::Low
                 } else {
-                    (Severity::Info, "every few minutes")
+                    Severity::Info
+                };
+                let what = match interval {
+                    Some(i) if i % 60 == 0 => format!("as often as every {} min", i / 60),
+                    Some(i) => format!("as often as every {i} s"),
+                    None => "very often".to_string(),
                 };
                 out.push(finding(
                     "cronjob.schedule.frequent",
@@ -547,6 +618,23 @@ mod tests {
         let zone = json!({"topologySpreadConstraints": [{"topologyKey": "topology.kubernetes.io/zone"}], "containers": []});
         let job = json!({"kind": "Job", "spec": {"parallelism": 20, "template": {"spec": zone}}});
         assert!(judge_cronjob(&job).is_empty());
+    }
+
+    #[test]
+    fn fact_changes() {
+        let before = cronjob_facts(&cronjob(json!({"suspend": true}), json!({})));
+        let after = cronjob_facts(&cronjob(
+            json!({"suspend": false, "schedule": "* * * * *"}),
+            json!({"ttlSecondsAfterFinished": 5}),
+        ));
+        assert!(before.resumed(&after));
+        assert!(!after.resumed(&before));
+        let fields: Vec<&str> = before.changes(&after).iter().map(|c| c.field).collect();
+        assert_eq!(
+            fields,
+            ["schedule", "suspend", "ttl_seconds_after_finished"]
+        );
+        assert!(before.changes(&before).is_empty());
     }
 
     #[test]

@@ -19,10 +19,10 @@ pub mod template;
 pub mod workload;
 
 pub use cronjob::{CronJobFacts, CronJobPolicy, cronjob_facts, judge_cronjob, judge_cronjob_with};
-pub use patch::{PatchError, PatchKind, apply_patch};
+pub use patch::{PatchError, PatchKind, apply_patch, apply_patch_lenient};
 pub use template::{
-    CheckDoc, TemplateFinding, TemplatePolicy, TemplateSummary, judge_object, judge_pod_spec,
-    judge_template, summarize_pod_spec,
+    CheckDoc, FieldChange, TemplateFinding, TemplatePolicy, TemplateSummary, judge_object,
+    judge_pod_spec, judge_template, summarize_pod_spec,
 };
 pub use workload::{ContainerRef, PodTemplate, WorkloadError, containers, pod_template};
 

@@ -292,75 +292,169 @@ fn json_patch(base: &Value, patch: &Value) -> Result<Value, PatchError> {
     let ops = patch.as_array().ok_or(PatchError::NotAnArray)?;
     let mut doc = base.clone();
     for (index, op) in ops.iter().enumerate() {
-        let invalid = |reason: &str| PatchError::InvalidOperation {
-            index,
-            reason: reason.to_string(),
-        };
-        let name = op
-            .get("op")
-            .and_then(Value::as_str)
-            .ok_or_else(|| invalid("missing \"op\""))?;
-        let pointer = op
-            .get("path")
-            .and_then(Value::as_str)
-            .ok_or_else(|| invalid("missing \"path\""))?;
-        let tokens = parse_pointer(pointer, index)?;
-        let value = || {
-            op.get("value")
-                .cloned()
-                .ok_or_else(|| invalid("missing \"value\""))
-        };
-        let from = || -> Result<(String, Vec<String>), PatchError> {
-            let f = op
-                .get("from")
-                .and_then(Value::as_str)
-                .ok_or_else(|| invalid("missing \"from\""))?;
-            Ok((f.to_string(), parse_pointer(f, index)?))
-        };
-        match name {
-            "add" => add(&mut doc, &tokens, value()?, index, pointer)?,
-            "remove" => {
-                remove(&mut doc, &tokens, index, pointer)?;
-            }
-            "replace" => {
-                let v = value()?;
-                let slot = get_mut(&mut doc, &tokens).ok_or_else(|| PatchError::PathNotFound {
-                    index,
-                    path: pointer.to_string(),
-                })?;
-                *slot = v;
-            }
-            "move" => {
-                let (from_ptr, from_tokens) = from()?;
-                if tokens.len() > from_tokens.len() && tokens.starts_with(&from_tokens) {
-                    return Err(invalid("cannot move a value into one of its children"));
-                }
-                let v = remove(&mut doc, &from_tokens, index, &from_ptr)?;
-                add(&mut doc, &tokens, v, index, pointer)?;
-            }
-            "copy" => {
-                let (from_ptr, from_tokens) = from()?;
-                let v = get(&doc, &from_tokens)
-                    .cloned()
-                    .ok_or(PatchError::PathNotFound {
-                        index,
-                        path: from_ptr,
-                    })?;
-                add(&mut doc, &tokens, v, index, pointer)?;
-            }
-            "test" => {
-                let expected = value()?;
-                if get(&doc, &tokens) != Some(&expected) {
-                    return Err(PatchError::TestFailed {
-                        index,
-                        path: pointer.to_string(),
-                    });
-                }
-            }
-            other => return Err(invalid(&format!("unknown op {other:?}"))),
-        }
+        apply_op(&mut doc, index, op)?;
     }
     Ok(doc)
+}
+
+/// One JSON Patch operation.
+fn apply_op(doc: &mut Value, index: usize, op: &Value) -> Result<(), PatchError> {
+    let invalid = |reason: &str| PatchError::InvalidOperation {
+        index,
+        reason: reason.to_string(),
+    };
+    let name = op
+        .get("op")
+        .and_then(Value::as_str)
+        .ok_or_else(|| invalid("missing \"op\""))?;
+    let pointer = op
+        .get("path")
+        .and_then(Value::as_str)
+        .ok_or_else(|| invalid("missing \"path\""))?;
+    let tokens = parse_pointer(pointer, index)?;
+    let value = || {
+        op.get("value")
+            .cloned()
+            .ok_or_else(|| invalid("missing \"value\""))
+    };
+    let from = || -> Result<(String, Vec<String>), PatchError> {
+        let f = op
+            .get("from")
+            .and_then(Value::as_str)
+            .ok_or_else(|| invalid("missing \"from\""))?;
+        Ok((f.to_string(), parse_pointer(f, index)?))
+    };
+    match name {
+        "add" => add(doc, &tokens, value()?, index, pointer)?,
+        "remove" => {
+            remove(doc, &tokens, index, pointer)?;
+        }
+        "replace" => {
+            let v = value()?;
+            let slot = get_mut(doc, &tokens).ok_or_else(|| PatchError::PathNotFound {
+                index,
+                path: pointer.to_string(),
+            })?;
+            *slot = v;
+        }
+        "move" => {
+            let (from_ptr, from_tokens) = from()?;
+            if tokens.len() > from_tokens.len() && tokens.starts_with(&from_tokens) {
+                return Err(invalid("cannot move a value into one of its children"));
+            }
+            let v = remove(doc, &from_tokens, index, &from_ptr)?;
+            add(doc, &tokens, v, index, pointer)?;
+        }
+        "copy" => {
+            let (from_ptr, from_tokens) = from()?;
+            let v = get(doc, &from_tokens)
+                .cloned()
+                .ok_or(PatchError::PathNotFound {
+                    index,
+                    path: from_ptr,
+                })?;
+            add(doc, &tokens, v, index, pointer)?;
+        }
+        "test" => {
+            let expected = value()?;
+            if get(doc, &tokens) != Some(&expected) {
+                return Err(PatchError::TestFailed {
+                    index,
+                    path: pointer.to_string(),
+                });
+            }
+        }
+        other => return Err(invalid(&format!("unknown op {other:?}"))),
+    }
+    Ok(())
+}
+
+/// Longest array index the lenient mode pads up to (bounds memory on hostile pointers).
+const MAX_LENIENT_INDEX: usize = 1024;
+
+/// Apply `patch` even when the base is unknown or stale: what the strict algorithm rejects is
+/// approximated instead (missing parents of `add`/`replace` are created, failed `test`s and
+/// removals of absent values are skipped), and every such step is reported. With an empty base
+/// the result is the part of the object the patch wrote, which is still worth judging (a JSON
+/// patch that replaces `/spec/jobTemplate/spec/template/spec/containers/0/command` yields a
+/// CronJob-shaped fragment holding that command).
+pub fn apply_patch_lenient(
+    base: &Value,
+    patch: &Value,
+    kind: PatchKind,
+) -> (Value, Vec<PatchError>) {
+    if kind != PatchKind::JsonPatch {
+        return match apply_patch(base, patch, kind) {
+            Ok(v) => (v, Vec::new()),
+            Err(e) => (base.clone(), vec![e]),
+        };
+    }
+    let Some(ops) = patch.as_array() else {
+        return (base.clone(), vec![PatchError::NotAnArray]);
+    };
+    let mut doc = base.clone();
+    let mut skipped = Vec::new();
+    for (index, op) in ops.iter().enumerate() {
+        let Err(err) = apply_op(&mut doc, index, op) else {
+            continue;
+        };
+        let name = op.get("op").and_then(Value::as_str).unwrap_or("");
+        let pointer = op.get("path").and_then(Value::as_str).unwrap_or("");
+        let value = match name {
+            "add" | "replace" => op.get("value").cloned(),
+            "copy" | "move" => op
+                .get("from")
+                .and_then(Value::as_str)
+                .and_then(|f| parse_pointer(f, index).ok())
+                .and_then(|t| get(&doc, &t).cloned()),
+            _ => None,
+        };
+        if let (Some(value), Ok(tokens)) = (value, parse_pointer(pointer, index))
+            && matches!(err, PatchError::PathNotFound { .. })
+            && tokens.len() <= MAX_DEPTH
+        {
+            force_set(&mut doc, &tokens, value);
+        }
+        skipped.push(err);
+    }
+    (doc, skipped)
+}
+
+/// Set the value at `tokens`, creating objects (or arrays, for numeric tokens) on the way.
+fn force_set(doc: &mut Value, tokens: &[String], value: Value) {
+    let Some((first, rest)) = tokens.split_first() else {
+        *doc = value;
+        return;
+    };
+    let numeric = first == "-" || (!first.is_empty() && first.bytes().all(|b| b.is_ascii_digit()));
+    if numeric && !doc.is_array() && !doc.is_object() {
+        *doc = Value::Array(Vec::new());
+    } else if !numeric && !doc.is_object() {
+        *doc = Value::Object(Map::new());
+    }
+    match doc {
+        Value::Object(m) => {
+            let slot = m.entry(first.clone()).or_insert(Value::Null);
+            force_set(slot, rest, value);
+        }
+        Value::Array(a) => {
+            let i = if first == "-" {
+                a.len()
+            } else {
+                first.parse::<usize>().unwrap_or(usize::MAX)
+            };
+            if i > MAX_LENIENT_INDEX {
+                return;
+            }
+            while a.len() <= i {
+                a.push(Value::Null);
+            }
+            if let Some(slot) = a.get_mut(i) {
+                force_set(slot, rest, value);
+            }
+        }
+        _ => {}
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -892,6 +986,49 @@ mod tests {
             apply_patch(&json!({}), &json!("not json"), PatchKind::Apply),
             Err(PatchError::NotAnObject(_))
         ));
+    }
+
+    #[test]
+    fn lenient_json_patch_without_prior_state() {
+        let patch = json!([
+            {"op": "test", "path": "/spec/suspend", "value": true},
+            {"op": "replace", "path": "/spec/suspend", "value": false},
+            {"op": "replace", "path": "/spec/jobTemplate/spec/template/spec/containers/0/command", "value": ["sh", "-c", "id"]},
+            {"op": "add", "path": "/spec/jobTemplate/spec/template/spec/volumes/-", "value": {"name": "h", "hostPath": {"path": "/"}}},
+            {"op": "remove", "path": "/spec/schedule"}
+        ]);
+        assert!(apply_patch(&Value::Null, &patch, PatchKind::JsonPatch).is_err());
+        let (out, skipped) = apply_patch_lenient(&Value::Null, &patch, PatchKind::JsonPatch);
+        assert_eq!(skipped.len(), 5, "{skipped:?}");
+        assert_eq!(out["spec"]["suspend"], json!(false));
+        let spec = &out["spec"]["jobTemplate"]["spec"]["template"]["spec"];
+        assert_eq!(spec["containers"][0]["command"], json!(["sh", "-c", "id"]));
+        assert_eq!(spec["volumes"][0]["hostPath"]["path"], json!("/"));
+        let t = crate::workload::pod_template(&out).expect("CronJob-shaped fragment");
+        assert_eq!(t.kind, "CronJob");
+        // with a known base it is the strict result
+        let (out, skipped) = apply_patch_lenient(
+            &cronjob(),
+            &json!([{"op": "replace", "path": "/spec/suspend", "value": false}]),
+            PatchKind::JsonPatch,
+        );
+        assert!(skipped.is_empty());
+        assert_eq!(out["spec"]["suspend"], json!(false));
+        // hostile indices are bounded
+        let (_, skipped) = apply_patch_lenient(
+            &Value::Null,
+            &json!([{"op": "add", "path": "/a/999999999", "value": 1}]),
+            PatchKind::JsonPatch,
+        );
+        assert_eq!(skipped.len(), 1);
+        // other kinds fall back to the strict result
+        let (out, skipped) = apply_patch_lenient(
+            &Value::Null,
+            &json!({"spec": {"suspend": false}}),
+            PatchKind::MergePatch,
+        );
+        assert!(skipped.is_empty());
+        assert_eq!(out, json!({"spec": {"suspend": false}}));
     }
 
     #[test]

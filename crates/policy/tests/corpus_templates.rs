@@ -16,19 +16,30 @@ fn shared_dir() -> Option<PathBuf> {
         return Some(dir);
     }
     if std::env::var("CI").as_deref() == Ok("true") {
-        panic!("shared data not found at {} (set JOBWARDEN_SHARED)", dir.display());
+        panic!(
+            "shared data not found at {} (set JOBWARDEN_SHARED)",
+            dir.display()
+        );
     }
-    eprintln!("skipping: shared data not found at {} (set JOBWARDEN_SHARED)", dir.display());
+    eprintln!(
+        "skipping: shared data not found at {} (set JOBWARDEN_SHARED)",
+        dir.display()
+    );
     None
 }
 
 fn json_files(dir: &Path, out: &mut Vec<PathBuf>) {
-    let Ok(entries) = std::fs::read_dir(dir) else { return };
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
     for entry in entries.flatten() {
         let path = entry.path();
         if path.is_dir() {
             json_files(&path, out);
-        } else if path.extension().is_some_and(|e| e == "json" || e == "jsonl") {
+        } else if path
+            .extension()
+            .is_some_and(|e| e == "json" || e == "jsonl")
+        {
             out.push(path);
         }
     }
@@ -39,7 +50,9 @@ fn documents(text: &str) -> Vec<Value> {
     if let Ok(v) = serde_json::from_str::<Value>(text) {
         return vec![v];
     }
-    text.lines().filter_map(|l| serde_json::from_str(l).ok()).collect()
+    text.lines()
+        .filter_map(|l| serde_json::from_str(l).ok())
+        .collect()
 }
 
 /// Every object under a `requestObject`/`responseObject`/`request`/`response` key, at any depth.
@@ -50,7 +63,11 @@ fn workload_objects<'a>(v: &'a Value, out: &mut Vec<&'a Value>, depth: usize) {
     match v {
         Value::Object(m) => {
             for (k, child) in m {
-                if matches!(k.as_str(), "requestObject" | "responseObject" | "request" | "response") && child.is_object() {
+                if matches!(
+                    k.as_str(),
+                    "requestObject" | "responseObject" | "request" | "response"
+                ) && child.is_object()
+                {
                     out.push(child);
                 }
                 workload_objects(child, out, depth + 1);
@@ -71,22 +88,40 @@ fn corpus_workloads_are_judged_as_their_names_say() {
     let mut judged = 0;
     let mut named_expectations = 0;
     for file in &files {
-        let Ok(text) = std::fs::read_to_string(file) else { continue };
-        let name = file.file_name().map(|n| n.to_string_lossy().to_lowercase()).unwrap_or_default();
-        let mut checks: Vec<(&'static str, jobwarden_policy::template::TemplateFinding)> = Vec::new();
+        let Ok(text) = std::fs::read_to_string(file) else {
+            continue;
+        };
+        let name = file
+            .file_name()
+            .map(|n| n.to_string_lossy().to_lowercase())
+            .unwrap_or_default();
+        let mut checks: Vec<(&'static str, jobwarden_policy::template::TemplateFinding)> =
+            Vec::new();
         let mut has_template = false;
         for doc in documents(&text) {
             let mut objects = Vec::new();
             workload_objects(&doc, &mut objects, 0);
             for obj in objects {
-                let Ok(template) = pod_template(obj) else { continue };
+                let Ok(template) = pod_template(obj) else {
+                    continue;
+                };
                 has_template = true;
                 judged += 1;
                 let _ = summarize_pod_spec(template.spec);
                 let findings = judge_object(obj, &policy).expect("template found above");
                 for f in &findings {
-                    assert!(f.path.starts_with(template.spec_path), "{}: {} not under {}", file.display(), f.path, template.spec_path);
-                    assert!(jobwarden_policy::check_doc(f.check).is_some(), "{} undocumented", f.check);
+                    assert!(
+                        f.path.starts_with(template.spec_path),
+                        "{}: {} not under {}",
+                        file.display(),
+                        f.path,
+                        template.spec_path
+                    );
+                    assert!(
+                        jobwarden_policy::check_doc(f.check).is_some(),
+                        "{} undocumented",
+                        f.check
+                    );
                 }
                 checks.extend(findings.into_iter().map(|f| (f.check, f)));
             }
@@ -102,18 +137,32 @@ fn corpus_workloads_are_judged_as_their_names_say() {
             } else {
                 None
             }
-            .map(|want| {
+            .inspect(|&want| {
                 // A negated name ("unprivileged") means nothing high; a lower-severity finding of
                 // the same check is allowed (our sensitive list is finer than Falco's).
-                let got = checks.iter().any(|(c, f)| *c == check && (want || f.severity >= Severity::High));
-                assert_eq!(got, want, "{}: {check} expected {want}, got {checks:?}", file.display());
-                want
+                let got = checks
+                    .iter()
+                    .any(|(c, f)| *c == check && (want || f.severity >= Severity::High));
+                assert_eq!(
+                    got,
+                    want,
+                    "{}: {check} expected {want}, got {checks:?}",
+                    file.display()
+                );
             })
         };
         for (word, negated, check) in [
             ("privileged", "unprivileged", "template.privileged"),
-            ("sensitive_mount", "unsensitive_mount", "template.hostPath.sensitive"),
-            ("hostnetwork", "nohostnetwork", "template.hostNamespace.network"),
+            (
+                "sensitive_mount",
+                "unsensitive_mount",
+                "template.hostPath.sensitive",
+            ),
+            (
+                "hostnetwork",
+                "nohostnetwork",
+                "template.hostNamespace.network",
+            ),
         ] {
             if expect(word, negated, check).is_some() {
                 named_expectations += 1;

@@ -5,7 +5,7 @@
 use crate::graph::{Analysis, Grant, NameQuery, ObjectRef, Probe, RawGrant, SYSTEM_MASTERS, Scope};
 use crate::input::SubjectRef;
 use serde::Serialize;
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashSet};
 
 /// The schema tag of every permission answer.
 pub const ACCESS_SCHEMA: &str = "jobwarden.access/v1";
@@ -49,7 +49,7 @@ impl AccessPath {
 }
 
 /// One step of an indirect path.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
 pub struct Hop {
     /// What is done, in words (`impersonate ServiceAccount kube-system/cronjob-controller`).
     pub action: String,
@@ -281,6 +281,7 @@ pub(crate) struct AnswerSet {
 pub(crate) struct Acc {
     pub via: BTreeSet<Grant>,
     pub hops: Vec<Hop>,
+    hop_set: HashSet<Hop>,
     pub verbs: BTreeSet<String>,
     pub resources: BTreeSet<String>,
     /// The API group(s) for answers that are not about `batch`.
@@ -331,7 +332,7 @@ impl AnswerSet {
 impl Acc {
     /// Adds a hop unless it is already there (keeps the order hops were found in).
     pub fn push_hop(&mut self, hop: Hop) {
-        if !self.hops.contains(&hop) {
+        if self.hop_set.insert(hop.clone()) {
             self.hops.push(hop);
         }
     }
@@ -340,12 +341,29 @@ impl Acc {
     pub fn add_names(&mut self, names: &Option<Vec<String>>) {
         match names {
             None => self.any_name = true,
-            Some(n) => self.names.get_or_insert_with(BTreeSet::new).extend(n.iter().cloned()),
+            Some(n) => self
+                .names
+                .get_or_insert_with(BTreeSet::new)
+                .extend(n.iter().cloned()),
         }
     }
 }
 
 impl Analysis {
+    /// [`Analysis::who_can`] for a resource, argument by argument.
+    pub fn who_can_resource(
+        &self,
+        verb: &str,
+        resource: &str,
+        group: &str,
+        subresource: Option<&str>,
+        namespace: Option<&str>,
+    ) -> Vec<AccessAnswer> {
+        self.who_can(
+            &AccessQuery::resource(verb, group, resource, subresource).in_namespace(namespace),
+        )
+    }
+
     /// Every subject allowed `query`, one answer per (subject, scope), path `direct`, plus
     /// `Group system:masters` (allowed everywhere, with a note).
     ///
@@ -364,8 +382,10 @@ impl Analysis {
                 subresource,
                 name,
             } => {
-                let nameless =
-                    matches!(query.verb.as_str(), "create" | "list" | "watch" | "deletecollection");
+                let nameless = matches!(
+                    query.verb.as_str(),
+                    "create" | "list" | "watch" | "deletecollection"
+                );
                 let name_query = match name {
                     Some(n) => NameQuery::Exact(n),
                     None if nameless => NameQuery::Exact(""),
@@ -382,15 +402,23 @@ impl Analysis {
             }
         };
         for raw in &raws {
-            let Some(binding) = self.binding(raw.binding) else { continue };
-            let Some(grant) = self.grant(raw) else { continue };
+            let Some(binding) = self.binding(raw.binding) else {
+                continue;
+            };
+            let Some(grant) = self.grant(raw) else {
+                continue;
+            };
             for subject in &binding.subjects {
                 let acc = set.entry(subject.clone(), raw.scope.clone(), AccessPath::Direct);
                 acc.via.insert(grant.clone());
                 acc.add_names(&raw.names);
             }
         }
-        let masters = set.entry(SubjectRef::group(SYSTEM_MASTERS), Scope::All, AccessPath::Direct);
+        let masters = set.entry(
+            SubjectRef::group(SYSTEM_MASTERS),
+            Scope::All,
+            AccessPath::Direct,
+        );
         masters.any_name = true;
         masters.notes.insert(SUPERUSER_NOTE.to_string());
         let mut answers = set.finish(|_| (query.verb.clone(), String::new(), String::new()));
@@ -421,15 +449,24 @@ mod tests {
     #[test]
     fn parse_reads_groups_subresources_short_names_and_urls() {
         let q = AccessQuery::parse("create", "cronjobs.batch").expect("parses");
-        assert_eq!(q, AccessQuery::resource("create", "batch", "cronjobs", None));
+        assert_eq!(
+            q,
+            AccessQuery::resource("create", "batch", "cronjobs", None)
+        );
         let q = AccessQuery::parse("PATCH", "cj").expect("parses");
         assert_eq!(q, AccessQuery::resource("patch", "batch", "cronjobs", None));
         let q = AccessQuery::parse("get", "jobs/status").expect("parses");
-        assert_eq!(q, AccessQuery::resource("get", "batch", "jobs", Some("status")));
+        assert_eq!(
+            q,
+            AccessQuery::resource("get", "batch", "jobs", Some("status"))
+        );
         let q = AccessQuery::parse("create", "pods/exec").expect("parses");
         assert_eq!(q, AccessQuery::resource("create", "", "pods", Some("exec")));
         let q = AccessQuery::parse("update", "widgets.example.com/scale").expect("parses");
-        assert_eq!(q, AccessQuery::resource("update", "example.com", "widgets", Some("scale")));
+        assert_eq!(
+            q,
+            AccessQuery::resource("update", "example.com", "widgets", Some("scale"))
+        );
         let q = AccessQuery::parse("get", "/healthz").expect("parses");
         assert_eq!(q.target, Target::NonResourceUrl("/healthz".into()));
         assert!(AccessQuery::parse("", "pods").is_err());

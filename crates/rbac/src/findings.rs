@@ -69,7 +69,10 @@ impl SubjectPattern {
         match (&s.kind, &s.namespace) {
             (SubjectKind::ServiceAccount, Some(ns)) => {
                 glob(&self.pattern, &format!("{ns}/{}", s.name))
-                    || glob(&self.pattern, &format!("system:serviceaccount:{ns}:{}", s.name))
+                    || glob(
+                        &self.pattern,
+                        &format!("system:serviceaccount:{ns}:{}", s.name),
+                    )
             }
             _ => glob(&self.pattern, &s.name),
         }
@@ -121,7 +124,9 @@ impl Analysis {
             .collect();
         self.schedule_code()
             .iter()
-            .filter(|a| !(a.subject.kind == SubjectKind::Group && a.subject.name == "system:masters"))
+            .filter(|a| {
+                !(a.subject.kind == SubjectKind::Group && a.subject.name == "system:masters")
+            })
             .filter(|a| !authorised.iter().any(|p| p.matches(&a.subject)))
             .map(|a| finding(a, &sources))
             .collect()
@@ -148,7 +153,10 @@ fn finding(a: &AccessAnswer, sources: &HashMap<ObjectRef, (&str, u64)>) -> Findi
         .via
         .first()
         .map(|g| {
-            let mut c = format!("{} {} -> {} {}", g.binding.kind, g.binding.name, g.role.kind, g.role.name);
+            let mut c = format!(
+                "{} {} -> {} {}",
+                g.binding.kind, g.binding.name, g.role.kind, g.role.name
+            );
             for src in &g.aggregated_from {
                 c.push_str(&format!(" -> {src}"));
             }
@@ -168,22 +176,29 @@ fn finding(a: &AccessAnswer, sources: &HashMap<ObjectRef, (&str, u64)>) -> Findi
             } else {
                 "rbac.batch-writer.unauthorised"
             };
-            (check.to_string(), severity, format!("can {} {}", a.verb, a.resource))
+            (
+                check.to_string(),
+                severity,
+                format!("can {} {}", a.verb, a.resource),
+            )
         }
         AccessPath::AdmissionTamper => (
             "rbac.admission-tamper.unauthorised".to_string(),
             Severity::Medium,
-            format!("can {} {} (weakening admission control)", a.verb, a.resource),
+            format!(
+                "can {} {} (weakening admission control)",
+                a.verb, a.resource
+            ),
         ),
         path => {
-            let pivot = a
-                .hops
-                .first()
-                .map(|h| h.action.clone())
-                .unwrap_or_default();
+            let pivot = a.hops.first().map(|h| h.action.clone()).unwrap_or_default();
             (
                 format!("rbac.batch-writer.indirect.{}", path.as_str()),
-                if a.scope == Scope::All { Severity::High } else { Severity::Medium },
+                if a.scope == Scope::All {
+                    Severity::High
+                } else {
+                    Severity::Medium
+                },
                 format!("can {} {} one step away ({pivot})", a.verb, a.resource),
             )
         }

@@ -145,8 +145,10 @@ impl UserInfo {
             SubjectKind::User => self.name == subject.name,
             SubjectKind::Group => self.groups.iter().any(|g| g == &subject.name),
             SubjectKind::ServiceAccount => match &subject.namespace {
-                Some(ns) => crate::input::parse_service_account_user(&self.name)
-                    == Some((ns.as_str(), subject.name.as_str())),
+                Some(ns) => {
+                    crate::input::parse_service_account_user(&self.name)
+                        == Some((ns.as_str(), subject.name.as_str()))
+                }
                 None => false,
             },
         }
@@ -250,7 +252,10 @@ impl Analysis {
         for (prev, i) in duplicates {
             let (old, new) = (&inv.roles[prev], &inv.roles[i]);
             // The same object given twice (e.g. two overlapping manifest sets) is no conflict.
-            if old.rules == new.rules && old.labels == new.labels && old.aggregation == new.aggregation {
+            if old.rules == new.rules
+                && old.labels == new.labels
+                && old.aggregation == new.aggregation
+            {
                 continue;
             }
             inv.errors.push(InputError {
@@ -263,7 +268,32 @@ impl Analysis {
                 ),
             });
         }
+        drop_superseded_bindings(&mut inv);
         let (effective, aggregation_sources) = resolve_aggregation(&inv.roles, &role_index);
+        for (i, role) in inv.roles.iter().enumerate() {
+            if role.aggregation.is_none()
+                || role_index.get(&(role.kind, role.namespace.clone(), role.name.clone()))
+                    != Some(&i)
+            {
+                continue;
+            }
+            let kept = effective.get(i).map(Vec::as_slice).unwrap_or(&[]);
+            let dropped = role
+                .rules
+                .iter()
+                .filter(|r| !kept.iter().any(|k| &k.rule == *r))
+                .count();
+            if dropped > 0 {
+                inv.errors.push(InputError {
+                    location: role.source.clone(),
+                    object: role_label(role),
+                    field: "rules".into(),
+                    message: format!(
+                        "has an aggregationRule, so the controller replaces its rules with those of the ClusterRoles it selects; {dropped} written rule(s) not among them are ignored"
+                    ),
+                });
+            }
+        }
         let mut binding_role = Vec::with_capacity(inv.bindings.len());
         let mut cluster_bindings = Vec::new();
         let mut namespace_bindings: HashMap<String, Vec<usize>> = HashMap::new();
@@ -272,12 +302,17 @@ impl Analysis {
                 RoleKind::Role => b.namespace.clone(),
                 RoleKind::ClusterRole => String::new(),
             };
-            binding_role.push(role_index.get(&(b.role_kind, role_ns, b.role_name.clone())).copied());
+            binding_role.push(
+                role_index
+                    .get(&(b.role_kind, role_ns, b.role_name.clone()))
+                    .copied(),
+            );
             match b.kind {
                 BindingKind::ClusterRoleBinding => cluster_bindings.push(i),
-                BindingKind::RoleBinding => {
-                    namespace_bindings.entry(b.namespace.clone()).or_default().push(i)
-                }
+                BindingKind::RoleBinding => namespace_bindings
+                    .entry(b.namespace.clone())
+                    .or_default()
+                    .push(i),
             }
         }
         Analysis {
@@ -378,30 +413,37 @@ impl Analysis {
             subresource: probe.subresource.to_string(),
             ..ResourceAttributes::default()
         };
-        let visit = |out: &mut Vec<RawGrant>, bi: usize, scope: Scope, implied_name: Option<&str>| {
-            let Some(Some(role)) = self.binding_role.get(bi) else { return };
-            let Some(rules) = self.effective.get(*role) else { return };
-            for (ri, eff) in rules.iter().enumerate() {
-                let Some(names) = eff.rule.allows_names(&attrs) else { continue };
-                let wanted = implied_name.map(NameQuery::Exact).unwrap_or(probe.name);
-                let names = match (wanted, names) {
-                    (NameQuery::Exact(n), ns) => {
-                        if !ns.covers(n) {
-                            continue;
-                        }
-                        None
-                    }
-                    (NameQuery::Any, NameScope::Any) => None,
-                    (NameQuery::Any, NameScope::Only(ns)) => Some(ns.to_vec()),
+        let visit =
+            |out: &mut Vec<RawGrant>, bi: usize, scope: Scope, implied_name: Option<&str>| {
+                let Some(Some(role)) = self.binding_role.get(bi) else {
+                    return;
                 };
-                out.push(RawGrant {
-                    binding: bi,
-                    rule: ri,
-                    scope: scope.clone(),
-                    names,
-                });
-            }
-        };
+                let Some(rules) = self.effective.get(*role) else {
+                    return;
+                };
+                for (ri, eff) in rules.iter().enumerate() {
+                    let Some(names) = eff.rule.allows_names(&attrs) else {
+                        continue;
+                    };
+                    let wanted = implied_name.map(NameQuery::Exact).unwrap_or(probe.name);
+                    let names = match (wanted, names) {
+                        (NameQuery::Exact(n), ns) => {
+                            if !ns.covers(n) {
+                                continue;
+                            }
+                            None
+                        }
+                        (NameQuery::Any, NameScope::Any) => None,
+                        (NameQuery::Any, NameScope::Only(ns)) => Some(ns.to_vec()),
+                    };
+                    out.push(RawGrant {
+                        binding: bi,
+                        rule: ri,
+                        scope: scope.clone(),
+                        names,
+                    });
+                }
+            };
         for &bi in &self.cluster_bindings {
             visit(&mut out, bi, Scope::All, None);
         }
@@ -462,7 +504,9 @@ impl Analysis {
                 BindingKind::ClusterRoleBinding => Scope::All,
                 BindingKind::RoleBinding => Scope::Namespace(b.namespace.clone()),
             };
-            let Some(Some(role)) = self.binding_role.get(bi) else { continue };
+            let Some(Some(role)) = self.binding_role.get(bi) else {
+                continue;
+            };
             let n = self.effective.get(*role).map(Vec::len).unwrap_or(0);
             for rule in 0..n {
                 let raw = RawGrant {
@@ -488,8 +532,12 @@ impl Analysis {
         };
         let mut out = Vec::new();
         for &bi in &self.cluster_bindings {
-            let Some(Some(role)) = self.binding_role.get(bi) else { continue };
-            let Some(rules) = self.effective.get(*role) else { continue };
+            let Some(Some(role)) = self.binding_role.get(bi) else {
+                continue;
+            };
+            let Some(rules) = self.effective.get(*role) else {
+                continue;
+            };
             for (ri, eff) in rules.iter().enumerate() {
                 if eff.rule.allows(&request) {
                     out.push(RawGrant {
@@ -505,7 +553,10 @@ impl Analysis {
     }
 
     /// `RBACAuthorizer.Authorize`, with the `system:masters` bypass in front: whether `user` may
-    /// make `request`, and every grant that allows it.
+    /// make `request`, and every grant that allows it. The attributes are used as given, like
+    /// the apiserver's request info: `namespace` empty for cluster-scoped requests, the
+    /// Namespace's own name for a request on one Namespace object, the binding's namespace for
+    /// `bind`; `name` empty for create / list / watch / deletecollection.
     pub fn authorize(&self, user: &UserInfo, request: &RequestAttributes) -> Decision {
         let superuser = user.is_superuser();
         let mut via = Vec::new();
@@ -517,12 +568,18 @@ impl Analysis {
             RequestAttributes::NonResource { .. } => String::new(),
         };
         let mut check = |bi: usize| {
-            let Some(b) = self.inv.bindings.get(bi) else { return };
+            let Some(b) = self.inv.bindings.get(bi) else {
+                return;
+            };
             if !b.subjects.iter().any(|s| user.is(s)) {
                 return;
             }
-            let Some(Some(role)) = self.binding_role.get(bi) else { return };
-            let Some(rules) = self.effective.get(*role) else { return };
+            let Some(Some(role)) = self.binding_role.get(bi) else {
+                return;
+            };
+            let Some(rules) = self.effective.get(*role) else {
+                return;
+            };
             for (ri, eff) in rules.iter().enumerate() {
                 if eff.rule.allows(request) {
                     let raw = RawGrant {
@@ -559,7 +616,9 @@ impl Analysis {
     pub fn rules_for(&self, user: &UserInfo, namespace: &str) -> Vec<&PolicyRule> {
         let mut out = Vec::new();
         let mut add = |bi: usize| {
-            let Some(b) = self.inv.bindings.get(bi) else { return };
+            let Some(b) = self.inv.bindings.get(bi) else {
+                return;
+            };
             if !b.subjects.iter().any(|s| user.is(s)) {
                 return;
             }
@@ -583,7 +642,12 @@ impl Analysis {
     }
 
     /// Effective rules (after aggregation) of a role, if it is in the input.
-    pub fn role_rules(&self, kind: RoleKind, namespace: &str, name: &str) -> Option<Vec<PolicyRule>> {
+    pub fn role_rules(
+        &self,
+        kind: RoleKind,
+        namespace: &str,
+        name: &str,
+    ) -> Option<Vec<PolicyRule>> {
         let i = self.role_lookup(kind, namespace, name)?;
         self.effective
             .get(i)
@@ -678,6 +742,46 @@ impl Analysis {
             None => false,
         }
     }
+}
+
+/// Keeps the last definition of each binding (as `kubectl apply` would); an identical repeat
+/// is dropped quietly, a different one is reported.
+fn drop_superseded_bindings(inv: &mut Inventory) {
+    let mut last: HashMap<(BindingKind, String, String), usize> = HashMap::new();
+    for (i, b) in inv.bindings.iter().enumerate() {
+        last.insert((b.kind, b.namespace.clone(), b.name.clone()), i);
+    }
+    if last.len() == inv.bindings.len() {
+        return;
+    }
+    let mut keep = vec![true; inv.bindings.len()];
+    for (i, b) in inv.bindings.iter().enumerate() {
+        let Some(&winner) = last.get(&(b.kind, b.namespace.clone(), b.name.clone())) else {
+            continue;
+        };
+        if winner == i {
+            continue;
+        }
+        keep[i] = false;
+        let w = &inv.bindings[winner];
+        if w.role_kind != b.role_kind || w.role_name != b.role_name || w.subjects != b.subjects {
+            let label = match b.kind {
+                BindingKind::RoleBinding => format!("RoleBinding {}/{}", b.namespace, b.name),
+                BindingKind::ClusterRoleBinding => format!("ClusterRoleBinding {}", b.name),
+            };
+            inv.errors.push(InputError {
+                location: b.source.clone(),
+                object: label,
+                field: ".".into(),
+                message: format!(
+                    "defined again at {}:{}; the later definition is used",
+                    w.source.file, w.source.line
+                ),
+            });
+        }
+    }
+    let mut flags = keep.into_iter();
+    inv.bindings.retain(|_| flags.next().unwrap_or(true));
 }
 
 pub(crate) fn binding_ref(b: &BindingObj) -> ObjectRef {
@@ -815,7 +919,10 @@ fn is_builtin_cluster_scoped(group: &str, resource: &str) -> bool {
                 "certificates.k8s.io",
                 "certificatesigningrequests" | "clustertrustbundles"
             )
-            | ("networking.k8s.io", "ingressclasses" | "ipaddresses" | "servicecidrs")
+            | (
+                "networking.k8s.io",
+                "ingressclasses" | "ipaddresses" | "servicecidrs"
+            )
             | (
                 "authentication.k8s.io",
                 "tokenreviews" | "selfsubjectreviews" | "userextras" | "uids"

@@ -168,7 +168,9 @@ impl SubjectRef {
 impl std::fmt::Display for SubjectRef {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match (&self.kind, &self.namespace) {
-            (SubjectKind::ServiceAccount, Some(ns)) => write!(f, "ServiceAccount {ns}/{}", self.name),
+            (SubjectKind::ServiceAccount, Some(ns)) => {
+                write!(f, "ServiceAccount {ns}/{}", self.name)
+            }
             (kind, _) => write!(f, "{kind:?} {}", self.name),
         }
     }
@@ -275,17 +277,17 @@ impl Inventory {
         };
         let kind = map.get("kind").and_then(Value::as_str).unwrap_or("");
         let api_version = map.get("apiVersion").and_then(Value::as_str).unwrap_or("");
-        if kind.ends_with("List") {
-            if let Some(items) = map.get("items").and_then(Value::as_array) {
-                if depth > 8 {
-                    self.error(source, kind, "items", "lists nested too deep; ignored");
-                    return;
-                }
-                for item in items {
-                    self.add(item, source, depth + 1);
-                }
+        if kind.ends_with("List")
+            && let Some(items) = map.get("items").and_then(Value::as_array)
+        {
+            if depth > 8 {
+                self.error(source, kind, "items", "lists nested too deep; ignored");
                 return;
             }
+            for item in items {
+                self.add(item, source, depth + 1);
+            }
+            return;
         }
         let meta = map.get("metadata").and_then(Value::as_object);
         let name = meta
@@ -329,10 +331,29 @@ impl Inventory {
                     self.add_role(map, meta, kind, namespace, name, &label, source);
                 }
             }
+            "Role" | "ClusterRole" | "RoleBinding" | "ClusterRoleBinding"
+                if api_version.is_empty() =>
+            {
+                self.error(
+                    source,
+                    &format!("{kind} {name}"),
+                    "apiVersion",
+                    "missing (expected rbac.authorization.k8s.io/v1); object ignored",
+                );
+            }
             "ServiceAccount" if api_version == "v1" => {
-                let ns = if namespace.is_empty() { "default".to_string() } else { namespace };
+                let ns = if namespace.is_empty() {
+                    "default".to_string()
+                } else {
+                    namespace
+                };
                 if name.is_empty() {
-                    self.error(source, "ServiceAccount", "metadata.name", "missing; ignored");
+                    self.error(
+                        source,
+                        "ServiceAccount",
+                        "metadata.name",
+                        "missing; ignored",
+                    );
                     return;
                 }
                 self.namespaces.insert(ns.clone());
@@ -351,7 +372,11 @@ impl Inventory {
                 if !is_token {
                     return;
                 }
-                let ns = if namespace.is_empty() { "default".to_string() } else { namespace };
+                let ns = if namespace.is_empty() {
+                    "default".to_string()
+                } else {
+                    namespace
+                };
                 let sa = meta
                     .and_then(|m| m.get("annotations"))
                     .and_then(|a| a.get("kubernetes.io/service-account.name"))
@@ -395,7 +420,11 @@ impl Inventory {
             }
             _ => {
                 if let Some((spec, _)) = pod_spec(map, kind) {
-                    let ns = if namespace.is_empty() { "default".to_string() } else { namespace };
+                    let ns = if namespace.is_empty() {
+                        "default".to_string()
+                    } else {
+                        namespace
+                    };
                     let sa = spec
                         .get("serviceAccountName")
                         .or_else(|| spec.get("serviceAccount"))
@@ -470,7 +499,12 @@ impl Inventory {
         let mut aggregation = None;
         if let Some(agg) = map.get("aggregationRule").filter(|v| !v.is_null()) {
             if kind != "ClusterRole" {
-                self.error(source, label, "aggregationRule", "only ClusterRoles aggregate; ignored");
+                self.error(
+                    source,
+                    label,
+                    "aggregationRule",
+                    "only ClusterRoles aggregate; ignored",
+                );
             } else {
                 let mut selectors = Vec::new();
                 match agg.get("clusterRoleSelectors") {
@@ -506,7 +540,11 @@ impl Inventory {
             }
         }
         self.roles.push(RoleObj {
-            kind: if kind == "Role" { RoleKind::Role } else { RoleKind::ClusterRole },
+            kind: if kind == "Role" {
+                RoleKind::Role
+            } else {
+                RoleKind::ClusterRole
+            },
             namespace,
             name,
             labels,
@@ -569,13 +607,21 @@ impl Inventory {
                 for (i, item) in items.iter().enumerate() {
                     let field = format!("subjects[{i}]");
                     let s_kind = item.get("kind").and_then(Value::as_str);
-                    let s_name = item.get("name").and_then(Value::as_str).filter(|n| !n.is_empty());
+                    let s_name = item
+                        .get("name")
+                        .and_then(Value::as_str)
+                        .filter(|n| !n.is_empty());
                     let s_ns = item
                         .get("namespace")
                         .and_then(Value::as_str)
                         .filter(|n| !n.is_empty());
                     let Some(s_name) = s_name else {
-                        self.error(source, label, &format!("{field}.name"), "missing; subject ignored");
+                        self.error(
+                            source,
+                            label,
+                            &format!("{field}.name"),
+                            "missing; subject ignored",
+                        );
                         continue;
                     };
                     match s_kind {
@@ -584,9 +630,9 @@ impl Inventory {
                         Some("ServiceAccount") => {
                             // appliesToUser defaults the namespace to the binding's namespace;
                             // cluster-wide there is none and the subject never applies.
-                            let ns = s_ns.map(str::to_string).or_else(|| {
-                                (!namespace.is_empty()).then(|| namespace.clone())
-                            });
+                            let ns = s_ns
+                                .map(str::to_string)
+                                .or_else(|| (!namespace.is_empty()).then(|| namespace.clone()));
                             match ns {
                                 Some(ns) => {
                                     self.namespaces.insert(ns.clone());
@@ -604,12 +650,20 @@ impl Inventory {
                             source,
                             label,
                             &format!("{field}.kind"),
-                            format!("unknown subject kind {:?}; subject ignored", other.unwrap_or("")),
+                            format!(
+                                "unknown subject kind {:?}; subject ignored",
+                                other.unwrap_or("")
+                            ),
                         ),
                     }
                 }
             }
-            Some(_) => self.error(source, label, "subjects", "not a list; binding has no subjects"),
+            Some(_) => self.error(
+                source,
+                label,
+                "subjects",
+                "not a list; binding has no subjects",
+            ),
         }
         self.bindings.push(BindingObj {
             kind: binding_kind,
@@ -624,12 +678,20 @@ impl Inventory {
 }
 
 /// The pod spec of a Pod or pod controller, and the JSON path to it.
-fn pod_spec<'a>(map: &'a Map<String, Value>, kind: &str) -> Option<(&'a Map<String, Value>, &'static str)> {
+fn pod_spec<'a>(
+    map: &'a Map<String, Value>,
+    kind: &str,
+) -> Option<(&'a Map<String, Value>, &'static str)> {
     let spec = map.get("spec")?;
     let (value, path) = match kind {
         "Pod" => (Some(spec), "spec"),
-        "Deployment" | "StatefulSet" | "DaemonSet" | "ReplicaSet" | "ReplicationController"
-        | "Job" | "PodTemplate" => (
+        "Deployment"
+        | "StatefulSet"
+        | "DaemonSet"
+        | "ReplicaSet"
+        | "ReplicationController"
+        | "Job"
+        | "PodTemplate" => (
             spec.get("template").and_then(|t| t.get("spec")),
             "spec.template.spec",
         ),
@@ -672,7 +734,10 @@ fn parse_rule(value: &Value) -> Result<PolicyRule, (String, String)> {
         non_resource_urls: list("nonResourceURLs")?,
     };
     if rule.verbs.is_empty() {
-        return Err(("verbs".into(), "missing or empty (the apiserver rejects it)".into()));
+        return Err((
+            "verbs".into(),
+            "missing or empty (the apiserver rejects it)".into(),
+        ));
     }
     Ok(rule)
 }
@@ -706,14 +771,32 @@ mod tests {
                                 {"kind": "Robot", "name": "r2"},
                                 {"kind": "User", "name": "system:serviceaccount:ns1:sa1"}]}),
             json!("just a string"),
+            json!({"kind": "Role", "metadata": {"name": "no-version"}}),
         ]);
         assert_eq!(i.roles.len(), 1);
         assert_eq!(i.roles[0].rules.len(), 1);
         let fields: Vec<&str> = i.errors.iter().map(|e| e.field.as_str()).collect();
-        assert_eq!(fields, ["rules[0].verbs", "rules[1].verbs", "subjects[0].namespace", "subjects[1].kind", "."]);
+        assert_eq!(
+            fields,
+            [
+                "rules[0].verbs",
+                "rules[1].verbs",
+                "subjects[0].namespace",
+                "subjects[1].kind",
+                ".",
+                "apiVersion"
+            ]
+        );
         assert_eq!(i.errors[2].location.line, 2);
-        assert_eq!(i.bindings[0].subjects, vec![SubjectRef::service_account("ns1", "sa1")]);
-        assert!(i.errors[0].to_string().starts_with("in.yaml:1: Role a/r: field rules[0].verbs"));
+        assert_eq!(
+            i.bindings[0].subjects,
+            vec![SubjectRef::service_account("ns1", "sa1")]
+        );
+        assert!(
+            i.errors[0]
+                .to_string()
+                .starts_with("in.yaml:1: Role a/r: field rules[0].verbs")
+        );
     }
 
     #[test]
@@ -730,7 +813,10 @@ mod tests {
         ]})]);
         // RoleBinding without namespace lands in `default`, and so does its SA subject.
         assert_eq!(i.bindings[0].namespace, "default");
-        assert_eq!(i.bindings[0].subjects, vec![SubjectRef::service_account("default", "sa")]);
+        assert_eq!(
+            i.bindings[0].subjects,
+            vec![SubjectRef::service_account("default", "sa")]
+        );
         let sas: Vec<(&str, &str)> = i
             .workloads
             .iter()

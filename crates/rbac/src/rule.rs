@@ -101,9 +101,7 @@ impl PolicyRule {
     /// `NonResourceURLMatches`: `*`, the exact path, or a prefix ending in `*`.
     pub fn non_resource_url_matches(&self, path: &str) -> bool {
         self.non_resource_urls.iter().any(|u| {
-            u == ALL
-                || u == path
-                || (u.ends_with('*') && path.starts_with(u.trim_end_matches('*')))
+            u == ALL || u == path || (u.ends_with('*') && path.starts_with(u.trim_end_matches('*')))
         })
     }
 
@@ -317,7 +315,12 @@ mod tests {
 
     #[test]
     fn resource_names_never_authorise_requests_without_a_name() {
-        let named = rule(&["create", "get", "patch"], &["batch"], &["cronjobs"], &["backup"]);
+        let named = rule(
+            &["create", "get", "patch"],
+            &["batch"],
+            &["cronjobs"],
+            &["backup"],
+        );
         assert!(!named.allows(&req("create", "batch", "cronjobs", "", "")));
         assert!(named.allows(&req("patch", "batch", "cronjobs", "", "backup")));
         assert!(!named.allows(&req("patch", "batch", "cronjobs", "", "other")));
@@ -355,7 +358,12 @@ mod tests {
     #[test]
     fn covers_follows_the_escalation_check() {
         let owner = rule(&["*"], &["batch"], &["*"], &[]);
-        let servant = vec![rule(&["create", "patch"], &["batch"], &["cronjobs", "jobs/status"], &[])];
+        let servant = vec![rule(
+            &["create", "patch"],
+            &["batch"],
+            &["cronjobs", "jobs/status"],
+            &[],
+        )];
         assert!(uncovered(&[&owner], &servant).is_empty());
         let narrow = rule(&["create"], &["batch"], &["cronjobs"], &[]);
         let missing = uncovered(&[&narrow], &servant);
@@ -364,7 +372,15 @@ mod tests {
         let sub_servant = vec![rule(&["get"], &[""], &["pods/status"], &[])];
         assert!(uncovered(&[&sub_owner], &sub_servant).is_empty());
         let named_owner = rule(&["get"], &[""], &["secrets"], &["a"]);
-        assert!(!uncovered(&[&named_owner], &[rule(&["get"], &[""], &["secrets"], &[])]).is_empty());
-        assert!(uncovered(&[&named_owner], &[rule(&["get"], &[""], &["secrets"], &["a"])]).is_empty());
+        assert!(
+            !uncovered(&[&named_owner], &[rule(&["get"], &[""], &["secrets"], &[])]).is_empty()
+        );
+        assert!(
+            uncovered(
+                &[&named_owner],
+                &[rule(&["get"], &[""], &["secrets"], &["a"])]
+            )
+            .is_empty()
+        );
     }
 }

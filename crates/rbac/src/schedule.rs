@@ -29,11 +29,13 @@ use crate::graph::{
     SYSTEM_SERVICEACCOUNTS, Scope, binding_ref,
 };
 use crate::input::{BindingKind, RoleKind, SubjectKind, SubjectRef};
-use crate::rule::{ResourceAttributes, RequestAttributes};
+use crate::rule::{RequestAttributes, ResourceAttributes};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 const RBAC: &str = "rbac.authorization.k8s.io";
 const ADMISSION: &str = "admissionregistration.k8s.io";
+/// How many alternative roles an escalate or bind answer spells out as hops.
+const SHOWN: usize = 3;
 const WRITE_VERBS: [&str; 3] = ["create", "patch", "update"];
 const BATCH_RESOURCES: [&str; 2] = ["cronjobs", "jobs"];
 
@@ -104,12 +106,25 @@ fn perms_of(map: &PermMap, keys: &[SubjectRef]) -> Perms {
     out
 }
 
-/// The first entry that holds in `target` for `name` (`None`: a nameless request).
-fn covering<'a>(perms: &'a Perms, target: &Scope, name: Option<&str>) -> Option<&'a Entry> {
-    perms
-        .iter()
-        .find(|(s, e)| s.includes(target) && e.covers_name(name))
-        .map(|(_, e)| e)
+/// The entries of every key, without merging (no copies).
+fn entries<'m>(map: &'m PermMap, keys: &[SubjectRef]) -> Vec<(&'m Scope, &'m Entry)> {
+    keys.iter()
+        .filter_map(|k| map.get(k))
+        .flat_map(|p| p.iter())
+        .collect()
+}
+
+/// The first entry that holds in `target` for `name` (`None`: a nameless request) and passes
+/// `pred`.
+fn find_entry<'m>(
+    list: &[(&'m Scope, &'m Entry)],
+    target: &Scope,
+    name: Option<&str>,
+    pred: impl Fn(&Entry) -> bool,
+) -> Option<&'m Entry> {
+    list.iter()
+        .find(|(s, e)| s.includes(target) && e.covers_name(name) && pred(e))
+        .map(|(_, e)| *e)
 }
 
 fn superuser_perms() -> Perms {
@@ -119,7 +134,8 @@ fn superuser_perms() -> Perms {
     };
     for v in WRITE_VERBS {
         for r in BATCH_RESOURCES {
-            e.caps.insert((v.to_string(), r.to_string(), "batch".to_string()));
+            e.caps
+                .insert((v.to_string(), r.to_string(), "batch".to_string()));
         }
     }
     Perms::from([(Scope::All, e)])
@@ -143,7 +159,11 @@ impl Analysis {
                 group,
                 resource,
                 subresource: sub,
-                name: if names { NameQuery::Any } else { NameQuery::Exact("") },
+                name: if names {
+                    NameQuery::Any
+                } else {
+                    NameQuery::Exact("")
+                },
                 namespace: None,
             });
             let label = if sub.is_empty() {
@@ -161,7 +181,8 @@ impl Analysis {
                         .or_default()
                         .entry(raw.scope.clone())
                         .or_default();
-                    e.caps.insert((verb.to_string(), label.clone(), group.to_string()));
+                    e.caps
+                        .insert((verb.to_string(), label.clone(), group.to_string()));
                     e.grants.insert(g.clone());
                     match &raw.names {
                         None => e.any_name = true,
@@ -192,7 +213,9 @@ impl Analysis {
 
     /// Whether a role's effective rules allow some batch write.
     fn role_writes_batch(&self, role: usize) -> bool {
-        let Some(rules) = self.effective.get(role) else { return false };
+        let Some(rules) = self.effective.get(role) else {
+            return false;
+        };
         rules.iter().any(|e| {
             WRITE_VERBS.iter().any(|v| {
                 BATCH_RESOURCES.iter().any(|r| {
@@ -224,10 +247,17 @@ impl Analysis {
         let mut set = AnswerSet::default();
         for (subject, scopes) in &writers {
             for (scope, e) in scopes {
-                add_entry(set.entry(subject.clone(), scope.clone(), AccessPath::Direct), e);
+                add_entry(
+                    set.entry(subject.clone(), scope.clone(), AccessPath::Direct),
+                    e,
+                );
             }
         }
-        let masters = set.entry(SubjectRef::group(SYSTEM_MASTERS), Scope::All, AccessPath::Direct);
+        let masters = set.entry(
+            SubjectRef::group(SYSTEM_MASTERS),
+            Scope::All,
+            AccessPath::Direct,
+        );
         if let Some(e) = superuser_perms().get(&Scope::All) {
             add_entry(masters, e);
         }
@@ -274,7 +304,15 @@ impl Analysis {
                     }
                     let hop = first_hop(format!("impersonate {target}"), Some(target), e);
                     let perms = perms_of(ctx.writers, &identity_keys(target));
-                    add_pivot(set, attacker, AccessPath::Impersonate, hop, target, &perms, None);
+                    add_pivot(
+                        set,
+                        attacker,
+                        AccessPath::Impersonate,
+                        hop,
+                        target,
+                        &perms,
+                        None,
+                    );
                 }
             }
         }
@@ -285,7 +323,9 @@ impl Analysis {
                 .into_values()
                 .chain(perms_of(&sas, &keys).into_values())
                 .collect();
-            let Some(carrier) = carrier.first() else { continue };
+            let Some(carrier) = carrier.first() else {
+                continue;
+            };
             for e in scopes.values() {
                 let mut targets: Vec<(SubjectRef, Perms, Option<&str>)> = ctx
                     .writers
@@ -304,7 +344,15 @@ impl Analysis {
                 for (target, perms, note) in targets {
                     let mut hop = first_hop(format!("impersonate {target}"), Some(&target), e);
                     hop.via.extend(carrier.grants.iter().cloned());
-                    add_pivot(set, attacker, AccessPath::Impersonate, hop, &target, &perms, note);
+                    add_pivot(
+                        set,
+                        attacker,
+                        AccessPath::Impersonate,
+                        hop,
+                        &target,
+                        &perms,
+                        note,
+                    );
                 }
             }
         }
@@ -315,7 +363,15 @@ impl Analysis {
                         continue;
                     }
                     let hop = first_hop(format!("impersonate {target}"), Some(target), e);
-                    add_pivot(set, attacker, AccessPath::Impersonate, hop, target, perms, None);
+                    add_pivot(
+                        set,
+                        attacker,
+                        AccessPath::Impersonate,
+                        hop,
+                        target,
+                        perms,
+                        None,
+                    );
                 }
             }
         }
@@ -327,7 +383,11 @@ impl Analysis {
             for (scope, e) in scopes {
                 for (target, perms) in ctx.service_accounts_in(scope) {
                     if e.covers_name(Some(&target.name)) {
-                        let hop = first_hop(format!("request a token (TokenRequest) for {target}"), Some(target), e);
+                        let hop = first_hop(
+                            format!("request a token (TokenRequest) for {target}"),
+                            Some(target),
+                            e,
+                        );
                         add_pivot(set, attacker, AccessPath::Token, hop, target, perms, None);
                     }
                 }
@@ -349,7 +409,9 @@ impl Analysis {
                         secret.namespace.clone(),
                         secret.service_account.clone(),
                     );
-                    let Some(perms) = ctx.service_account(&target) else { continue };
+                    let Some(perms) = ctx.service_account(&target) else {
+                        continue;
+                    };
                     let hop = first_hop(
                         format!(
                             "read the legacy token Secret {}/{} of {target}",
@@ -367,7 +429,9 @@ impl Analysis {
             for (scope, e) in scopes {
                 for (target, perms) in ctx.service_accounts_in(scope) {
                     let hop = first_hop(
-                        format!("create a kubernetes.io/service-account-token Secret for {target} (the token controller fills in its token)"),
+                        format!(
+                            "create a kubernetes.io/service-account-token Secret for {target} (the token controller fills in its token)"
+                        ),
                         Some(target),
                         e,
                     );
@@ -398,7 +462,15 @@ impl Analysis {
                         Some(target),
                         e,
                     );
-                    add_pivot(set, attacker, AccessPath::PodWithServiceaccount, hop, target, perms, None);
+                    add_pivot(
+                        set,
+                        attacker,
+                        AccessPath::PodWithServiceaccount,
+                        hop,
+                        target,
+                        perms,
+                        None,
+                    );
                 }
             }
         }
@@ -427,8 +499,13 @@ impl Analysis {
         for (attacker, scopes) in &execs {
             for (scope, e) in scopes {
                 for (target, perms) in ctx.service_accounts_in(scope) {
-                    let key = (target.namespace.clone().unwrap_or_default(), target.name.clone());
-                    let Some(workloads) = running.get(&key) else { continue };
+                    let key = (
+                        target.namespace.clone().unwrap_or_default(),
+                        target.name.clone(),
+                    );
+                    let Some(workloads) = running.get(&key) else {
+                        continue;
+                    };
                     let hop = first_hop(
                         format!(
                             "get into a pod running as {target} ({}; e.g. {})",
@@ -460,9 +537,21 @@ impl Analysis {
             ("patch", RBAC, "clusterroles", "", true),
             ("create", RBAC, "clusterroles", "", false),
         ]);
-        let escalators: BTreeSet<&SubjectRef> =
-            escalate_roles.keys().chain(escalate_cluster.keys()).collect();
+        let escalators: BTreeSet<&SubjectRef> = escalate_roles
+            .keys()
+            .chain(escalate_cluster.keys())
+            .collect();
         let may_escalate = |s: &SubjectRef| identity_keys(s).iter().any(|k| escalators.contains(k));
+        // Per subject: its (and its groups') entries in the four maps, looked up once.
+        type Lookup<'m> = [Vec<(&'m Scope, &'m Entry)>; 4];
+        let mut cache: HashMap<SubjectRef, Lookup<'_>> = HashMap::new();
+        let maps = [
+            &escalate_cluster,
+            &write_cluster,
+            &escalate_roles,
+            &write_roles,
+        ];
+        let mut shown_per_answer: HashMap<(SubjectRef, Scope), usize> = HashMap::new();
         for (bi, b) in self.inv.bindings.iter().enumerate() {
             if !b.subjects.iter().any(may_escalate) {
                 continue;
@@ -473,50 +562,80 @@ impl Analysis {
                 Some(r) => {
                     let mut push = |i: usize| {
                         if let Some(role) = self.role(i) {
-                            targets.push((role.kind, role.namespace.clone(), role.name.clone(), true));
+                            targets.push((
+                                role.kind,
+                                role.namespace.clone(),
+                                role.name.clone(),
+                                true,
+                            ));
                         }
                     };
                     push(r);
-                    for &src in self.aggregation_sources.get(r).map(Vec::as_slice).unwrap_or(&[]) {
+                    for &src in self
+                        .aggregation_sources
+                        .get(r)
+                        .map(Vec::as_slice)
+                        .unwrap_or(&[])
+                    {
                         push(src);
                     }
                 }
-                None => targets.push((b.role_kind, b.namespace.clone(), b.role_name.clone(), false)),
+                None => {
+                    targets.push((b.role_kind, b.namespace.clone(), b.role_name.clone(), false))
+                }
             }
             let binding_scope = match b.kind {
                 BindingKind::ClusterRoleBinding => Scope::All,
                 BindingKind::RoleBinding => Scope::Namespace(b.namespace.clone()),
             };
             for subject in &b.subjects {
-                if subject.kind == SubjectKind::Group && subject.name == SYSTEM_MASTERS {
+                if (subject.kind == SubjectKind::Group && subject.name == SYSTEM_MASTERS)
+                    || !may_escalate(subject)
+                {
                     continue;
                 }
-                let keys = identity_keys(subject);
+                let lookup = cache.entry(subject.clone()).or_insert_with(|| {
+                    let keys = identity_keys(subject);
+                    maps.map(|m| entries(m, &keys))
+                });
                 for (kind, ns, name, exists) in &targets {
                     let (esc, write, role_scope) = match kind {
-                        RoleKind::ClusterRole => (&escalate_cluster, &write_cluster, Scope::All),
-                        RoleKind::Role => (&escalate_roles, &write_roles, Scope::Namespace(ns.clone())),
+                        RoleKind::ClusterRole => (&lookup[0], &lookup[1], Scope::All),
+                        RoleKind::Role => (&lookup[2], &lookup[3], Scope::Namespace(ns.clone())),
                     };
                     // A role that exists is rewritten (update/patch name it); a missing one is
                     // created, and create requests carry no name.
                     let name_asked = exists.then_some(name.as_str());
-                    let esc_p = perms_of(esc, &keys);
-                    let write_p = perms_of(write, &keys);
-                    let Some(esc_e) = covering(&esc_p, &role_scope, name_asked) else { continue };
-                    let write_e = write_p.iter().find(|(s, e)| {
-                        s.includes(&role_scope)
-                            && e.covers_name(name_asked)
-                            && e.caps.iter().any(|c| {
-                                if *exists { c.0 != "create" } else { c.0 == "create" }
-                            })
-                    });
-                    let Some((_, write_e)) = write_e else { continue };
+                    let Some(esc_e) = find_entry(esc, &role_scope, name_asked, |_| true) else {
+                        continue;
+                    };
+                    let wanted_create = !*exists;
+                    let Some(write_e) = find_entry(write, &role_scope, name_asked, |e| {
+                        e.caps.iter().any(|c| (c.0 == "create") == wanted_create)
+                    }) else {
+                        continue;
+                    };
+                    // A few rewritable roles make the point; the rest are counted.
+                    let shown = shown_per_answer
+                        .entry((subject.clone(), binding_scope.clone()))
+                        .or_insert(0);
+                    *shown += 1;
+                    if *shown > SHOWN {
+                        set.entry(subject.clone(), binding_scope.clone(), AccessPath::Escalate)
+                            .notes
+                            .insert(format!("more than {SHOWN} bound roles can be rewritten"));
+                        continue;
+                    }
                     let role_obj = ObjectRef {
                         kind: kind.as_str().to_string(),
                         name: name.clone(),
                         namespace: (*kind == RoleKind::Role).then(|| ns.clone()),
                     };
-                    let what = if *exists { "rewrite" } else { "create the missing" };
+                    let what = if *exists {
+                        "rewrite"
+                    } else {
+                        "create the missing"
+                    };
                     let mut hop = Hop {
                         action: format!(
                             "{what} {} {} with batch write rules (escalate + {})",
@@ -530,11 +649,16 @@ impl Analysis {
                         via: esc_e.grants.iter().cloned().collect(),
                     };
                     hop.via.extend(write_e.grants.iter().cloned());
-                    let acc = set.entry(subject.clone(), binding_scope.clone(), AccessPath::Escalate);
+                    let acc =
+                        set.entry(subject.clone(), binding_scope.clone(), AccessPath::Escalate);
                     acc.via.extend(hop.via.iter().cloned());
                     acc.push_hop(hop);
                     acc.push_hop(Hop {
-                        action: format!("the new rules apply through {} {}", b.kind.as_str(), b.name),
+                        action: format!(
+                            "the new rules apply through {} {}",
+                            b.kind.as_str(),
+                            b.name
+                        ),
                         subject: None,
                         object: Some(binding_ref(b)),
                         scope: Some(binding_scope.clone()),
@@ -542,7 +666,8 @@ impl Analysis {
                     });
                     add_caps(acc, &all_batch_caps());
                     acc.any_name = true;
-                    if !keys.iter().any(|k| k == subject && esc.contains_key(k)) {
+                    let own = |m: &PermMap| m.contains_key(subject);
+                    if !own(&escalate_roles) && !own(&escalate_cluster) {
                         acc.notes.insert(COMBINED_NOTE.to_string());
                     }
                 }
@@ -576,7 +701,10 @@ impl Analysis {
             }
             match role.kind {
                 RoleKind::ClusterRole => batch_cluster_roles.push(&role.name),
-                RoleKind::Role => batch_roles.entry(&role.namespace).or_default().push(&role.name),
+                RoleKind::Role => batch_roles
+                    .entry(&role.namespace)
+                    .or_default()
+                    .push(&role.name),
             }
         }
         batch_cluster_roles.sort_unstable();
@@ -584,8 +712,11 @@ impl Analysis {
             return;
         }
         let maps = [&bind_roles, &bind_cluster, &make_rb, &make_crb];
-        let mut candidates: BTreeSet<SubjectRef> =
-            bind_roles.keys().chain(bind_cluster.keys()).cloned().collect();
+        let mut candidates: BTreeSet<SubjectRef> = bind_roles
+            .keys()
+            .chain(bind_cluster.keys())
+            .cloned()
+            .collect();
         for (ns, name) in self.known_service_accounts() {
             candidates.insert(SubjectRef::service_account(ns, name));
         }
@@ -607,21 +738,31 @@ impl Analysis {
                 namespace: None,
             };
             if let (Some(make), Some(bind)) = (crb.get(&Scope::All), bc.get(&Scope::All)) {
-                for c in batch_cluster_roles.iter().filter(|c| bind.covers_name(Some(c))) {
+                for c in batch_cluster_roles
+                    .iter()
+                    .filter(|c| bind.covers_name(Some(c)))
+                {
                     out.push((Scope::All, cluster_role(c), grants(bind, make)));
                 }
             }
             for (sb, bind) in &bc {
                 for (sc, make) in &rb {
-                    let Some(scope) = sb.intersect(sc) else { continue };
-                    for c in batch_cluster_roles.iter().filter(|c| bind.covers_name(Some(c))) {
+                    let Some(scope) = sb.intersect(sc) else {
+                        continue;
+                    };
+                    for c in batch_cluster_roles
+                        .iter()
+                        .filter(|c| bind.covers_name(Some(c)))
+                    {
                         out.push((scope.clone(), cluster_role(c), grants(bind, make)));
                     }
                 }
             }
             for (sb, bind) in &br {
                 for (sc, make) in &rb {
-                    let Some(scope) = sb.intersect(sc) else { continue };
+                    let Some(scope) = sb.intersect(sc) else {
+                        continue;
+                    };
                     for (ns, names) in &batch_roles {
                         let role_scope = Scope::Namespace(ns.to_string());
                         if !scope.includes(&role_scope) {
@@ -652,12 +793,15 @@ impl Analysis {
             } else {
                 let keys = identity_keys(&subject);
                 // Reported for the group itself when one group alone suffices.
-                if keys.iter().skip(1).any(|k| !bindable(std::slice::from_ref(k)).is_empty()) {
+                if keys
+                    .iter()
+                    .skip(1)
+                    .any(|k| !bindable(std::slice::from_ref(k)).is_empty())
+                {
                     continue;
                 }
                 (bindable(&keys), true)
             };
-            const SHOWN: usize = 3;
             let mut per_scope: BTreeMap<Scope, usize> = BTreeMap::new();
             for (scope, role, grants) in found {
                 let count = per_scope.entry(scope.clone()).or_default();
@@ -670,7 +814,9 @@ impl Analysis {
                     acc.notes.insert(COMBINED_NOTE.to_string());
                 }
                 if *count > SHOWN {
-                    acc.notes.insert(format!("more than {SHOWN} roles that write batch objects can be bound"));
+                    acc.notes.insert(format!(
+                        "more than {SHOWN} roles that write batch objects can be bound"
+                    ));
                     continue;
                 }
                 let kind = if scope == Scope::All && role.kind == "ClusterRole" {
@@ -741,8 +887,7 @@ impl Analysis {
     }
 }
 
-const COMBINED_NOTE: &str =
-    "combines grants held by the subject and by its implicit groups (system:serviceaccounts, system:serviceaccounts:<ns>, system:authenticated)";
+const COMBINED_NOTE: &str = "combines grants held by the subject and by its implicit groups (system:serviceaccounts, system:serviceaccounts:<ns>, system:authenticated)";
 const TAMPER_NOTE: &str = "not a batch write by itself: it removes or weakens the admission controls (webhooks, admission policies, namespace Pod Security labels) that would stop one";
 
 struct Ctx<'a> {

@@ -79,7 +79,10 @@ impl LabelSelector {
             for (i, expr) in exprs.iter().enumerate() {
                 let field = format!("matchExpressions[{i}]");
                 let key = expr.get("key").and_then(Value::as_str).ok_or_else(|| {
-                    (format!("{field}.key"), "missing or not a string".to_string())
+                    (
+                        format!("{field}.key"),
+                        "missing or not a string".to_string(),
+                    )
                 })?;
                 let op = expr.get("operator").and_then(Value::as_str).unwrap_or("");
                 let operator = match op {
@@ -90,9 +93,7 @@ impl LabelSelector {
                     other => {
                         return Err((
                             format!("{field}.operator"),
-                            format!(
-                                "unknown operator {other:?} (In, NotIn, Exists, DoesNotExist)"
-                            ),
+                            format!("unknown operator {other:?} (In, NotIn, Exists, DoesNotExist)"),
                         ));
                     }
                 };
@@ -175,9 +176,19 @@ mod tests {
         assert!(sel.matches(&labels(&[("a", "true"), ("tier", "x"), ("team", "t")])));
         assert!(!sel.matches(&labels(&[("a", "false"), ("tier", "x"), ("team", "t")])));
         assert!(!sel.matches(&labels(&[("a", "true"), ("tier", "z"), ("team", "t")])));
-        assert!(!sel.matches(&labels(&[("a", "true"), ("tier", "x"), ("team", "t"), ("env", "prod")])));
+        assert!(!sel.matches(&labels(&[
+            ("a", "true"),
+            ("tier", "x"),
+            ("team", "t"),
+            ("env", "prod")
+        ])));
         assert!(!sel.matches(&labels(&[("a", "true"), ("tier", "x")])));
-        assert!(!sel.matches(&labels(&[("a", "true"), ("tier", "x"), ("team", "t"), ("legacy", "")])));
+        assert!(!sel.matches(&labels(&[
+            ("a", "true"),
+            ("tier", "x"),
+            ("team", "t"),
+            ("legacy", "")
+        ])));
     }
 
     #[test]
@@ -186,10 +197,20 @@ mod tests {
         assert!(all.matches(&BTreeMap::new()));
         let unquoted = LabelSelector::parse(&json!({"matchLabels": {"x": true}})).expect("bool");
         assert!(unquoted.matches(&labels(&[("x", "true")])));
-        assert!(LabelSelector::parse(&json!({"matchExpressions": [{"key": "k", "operator": "In"}]})).is_err());
-        assert!(LabelSelector::parse(&json!({"matchExpressions": [{"key": "k", "operator": "Exists", "values": ["v"]}]})).is_err());
-        let err = LabelSelector::parse(&json!({"matchExpressions": [{"key": "k", "operator": "Gt", "values": ["1"]}]}))
-            .expect_err("unknown operator");
+        assert!(
+            LabelSelector::parse(&json!({"matchExpressions": [{"key": "k", "operator": "In"}]}))
+                .is_err()
+        );
+        assert!(
+            LabelSelector::parse(
+                &json!({"matchExpressions": [{"key": "k", "operator": "Exists", "values": ["v"]}]})
+            )
+            .is_err()
+        );
+        let err = LabelSelector::parse(
+            &json!({"matchExpressions": [{"key": "k", "operator": "Gt", "values": ["1"]}]}),
+        )
+        .expect_err("unknown operator");
         assert_eq!(err.0, "matchExpressions[0].operator");
     }
 }

@@ -33,7 +33,11 @@ fn request(verb: &str, resource: &str, namespace: &str) -> RequestAttributes {
         resource: resource.into(),
         namespace: namespace.into(),
         // patch and update always name an object.
-        name: if verb == "create" { String::new() } else { "x".into() },
+        name: if verb == "create" {
+            String::new()
+        } else {
+            "x".into()
+        },
         ..ResourceAttributes::default()
     })
 }
@@ -53,7 +57,10 @@ fn who_can_write_batch_objects_agrees_with_the_authorizer() {
     let analysis = Analysis::build(&objects);
     assert!(analysis.errors().is_empty(), "{:?}", analysis.errors());
     let (roles, bindings) = analysis.counts();
-    assert!(roles > 50 && bindings > 40, "{roles} roles, {bindings} bindings");
+    assert!(
+        roles > 50 && bindings > 40,
+        "{roles} roles, {bindings} bindings"
+    );
     let all_subjects: BTreeSet<SubjectRef> = analysis_subjects(&objects);
     for (verb, resource) in QUESTIONS {
         let q = AccessQuery::resource(verb, "batch", resource, None);
@@ -70,19 +77,28 @@ fn who_can_write_batch_objects_agrees_with_the_authorizer() {
                 Scope::Namespace(ns) => ns,
             };
             let d = analysis.authorize(&identity(&a.subject), &request(verb, resource, ns));
-            assert!(d.allowed, "{verb} {resource}: {} listed but not authorised", a.subject);
+            assert!(
+                d.allowed,
+                "{verb} {resource}: {} listed but not authorised",
+                a.subject
+            );
         }
         for s in &all_subjects {
             let d = analysis.authorize(&identity(s), &request(verb, resource, "some-namespace"));
-            let direct = d.via.iter().any(|g| g.binding.kind == "ClusterRoleBinding" && {
-                let named: bool = analysis
-                    .rules_of_subject(s)
-                    .iter()
-                    .any(|(_, own)| own.binding == g.binding);
-                named
+            let direct = d.via.iter().any(|g| {
+                g.binding.kind == "ClusterRoleBinding" && {
+                    let named: bool = analysis
+                        .rules_of_subject(s)
+                        .iter()
+                        .any(|(_, own)| own.binding == g.binding);
+                    named
+                }
             });
             if direct {
-                assert!(cluster_wide.contains(s), "{verb} {resource}: {s} authorised but missing");
+                assert!(
+                    cluster_wide.contains(s),
+                    "{verb} {resource}: {s} authorised but missing"
+                );
             }
         }
         let names: Vec<String> = cluster_wide.iter().map(ToString::to_string).collect();
@@ -95,21 +111,42 @@ fn who_can_write_batch_objects_agrees_with_the_authorizer() {
         assert!(masters.note.is_some());
         assert!(masters.via.iter().any(|g| g.role.name == "cluster-admin"));
         // admin / edit aggregate batch writes, but bootstrap binds nobody to them.
-        assert!(answers.iter().all(|a| a.via.iter().all(|g| g.role.name != "admin" && g.role.name != "edit")));
+        assert!(answers.iter().all(|a| {
+            a.via
+                .iter()
+                .all(|g| g.role.name != "admin" && g.role.name != "edit")
+        }));
     }
     let create_jobs = analysis.who_can(&AccessQuery::resource("create", "batch", "jobs", None));
     let cronjob_controller = SubjectRef::service_account("kube-system", "cronjob-controller");
-    assert!(create_jobs.iter().any(|a| a.subject == cronjob_controller && a.scope == Scope::All));
-    let create_cronjobs = analysis.who_can(&AccessQuery::resource("create", "batch", "cronjobs", None));
-    assert!(create_cronjobs.iter().all(|a| a.subject != cronjob_controller));
+    assert!(
+        create_jobs
+            .iter()
+            .any(|a| a.subject == cronjob_controller && a.scope == Scope::All)
+    );
+    let create_cronjobs =
+        analysis.who_can(&AccessQuery::resource("create", "batch", "cronjobs", None));
+    assert!(
+        create_cronjobs
+            .iter()
+            .all(|a| a.subject != cronjob_controller)
+    );
 }
 
 /// Every subject named by a binding in the input.
 fn analysis_subjects(objects: &[SourcedObject]) -> BTreeSet<SubjectRef> {
     let mut out = BTreeSet::new();
     let mut visit = |v: &serde_json::Value| {
-        let ns = v.pointer("/metadata/namespace").and_then(|n| n.as_str()).unwrap_or("");
-        for s in v.get("subjects").and_then(|s| s.as_array()).into_iter().flatten() {
+        let ns = v
+            .pointer("/metadata/namespace")
+            .and_then(|n| n.as_str())
+            .unwrap_or("");
+        for s in v
+            .get("subjects")
+            .and_then(|s| s.as_array())
+            .into_iter()
+            .flatten()
+        {
             let name = s.get("name").and_then(|n| n.as_str()).unwrap_or("");
             match s.get("kind").and_then(|k| k.as_str()) {
                 Some("User") => out.insert(SubjectRef::from_user_name(name)),
@@ -133,7 +170,9 @@ fn analysis_subjects(objects: &[SourcedObject]) -> BTreeSet<SubjectRef> {
 
 #[test]
 fn aggregated_admin_and_edit_grant_batch_writes_with_their_source_roles() {
-    let Some(mut objects) = bootstrap() else { return };
+    let Some(mut objects) = bootstrap() else {
+        return;
+    };
     for (name, role) in [("dev", "edit"), ("lead", "admin")] {
         objects.push(SourcedObject::new(
             json!({"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "RoleBinding",
@@ -156,7 +195,10 @@ fn aggregated_admin_and_edit_grant_batch_writes_with_their_source_roles() {
     assert_eq!(dev.scope, Scope::Namespace("team".into()));
     assert_eq!(dev.via[0].aggregated_from, ["system:aggregate-to-edit"]);
     let lead = find("lead");
-    assert_eq!(lead.via[0].aggregated_from, ["edit", "system:aggregate-to-edit"]);
+    assert_eq!(
+        lead.via[0].aggregated_from,
+        ["edit", "system:aggregate-to-edit"]
+    );
     // view aggregates only read access.
     let view = analysis
         .role_rules(jobwarden_rbac::RoleKind::ClusterRole, "", "view")
@@ -170,15 +212,27 @@ fn schedule_code_finds_the_bootstrap_pivots() {
     let Some(objects) = bootstrap() else { return };
     let analysis = Analysis::build(&objects);
     let answers = analysis.schedule_code();
-    let has = |s: &SubjectRef, path: AccessPath| answers.iter().any(|a| &a.subject == s && a.path == path);
-    let aggregation = SubjectRef::service_account("kube-system", "clusterrole-aggregation-controller");
-    assert!(has(&aggregation, AccessPath::Escalate), "escalate via its own ClusterRole");
+    let has = |s: &SubjectRef, path: AccessPath| {
+        answers.iter().any(|a| &a.subject == s && a.path == path)
+    };
+    let aggregation =
+        SubjectRef::service_account("kube-system", "clusterrole-aggregation-controller");
+    assert!(
+        has(&aggregation, AccessPath::Escalate),
+        "escalate via its own ClusterRole"
+    );
     let kcm = SubjectRef::user("system:kube-controller-manager");
-    assert!(has(&kcm, AccessPath::Token), "TokenRequest for controller service accounts");
+    assert!(
+        has(&kcm, AccessPath::Token),
+        "TokenRequest for controller service accounts"
+    );
     let gc = SubjectRef::service_account("kube-system", "generic-garbage-collector");
     assert!(has(&gc, AccessPath::Direct));
     assert!(has(&gc, AccessPath::AdmissionTamper));
-    assert!(has(&SubjectRef::group("system:masters"), AccessPath::Direct));
+    assert!(has(
+        &SubjectRef::group("system:masters"),
+        AccessPath::Direct
+    ));
     for a in answers.iter().filter(|a| a.path != AccessPath::Direct) {
         assert!(!a.hops.is_empty(), "{} {:?} has no hops", a.subject, a.path);
     }

@@ -29,7 +29,10 @@ fn identity(q: &Value) -> UserInfo {
         return UserInfo::service_account(ns, name);
     }
     if let Some(user) = q.get("user") {
-        let name = user.as_str().or_else(|| str_field(user, "name")).expect("user name");
+        let name = user
+            .as_str()
+            .or_else(|| str_field(user, "name"))
+            .expect("user name");
         let groups: Vec<&str> = user
             .get("groups")
             .and_then(Value::as_array)
@@ -50,7 +53,9 @@ fn ask(analysis: &Analysis, q: &Value) -> bool {
             resource: "serviceaccounts".into(),
             subresource: "token".into(),
             name: str_field(t, "name").expect("mintToken.name").into(),
-            namespace: str_field(t, "namespace").expect("mintToken.namespace").into(),
+            namespace: str_field(t, "namespace")
+                .expect("mintToken.namespace")
+                .into(),
         });
         return analysis.authorize(&user, &request).allowed;
     }
@@ -63,7 +68,10 @@ fn ask(analysis: &Analysis, q: &Value) -> bool {
         };
         return analysis.can_write_role(&user, kind, ns, name, verb, &unheld_rules());
     }
-    for (key, kind) in [("bindClusterRole", RoleKind::ClusterRole), ("bindRole", RoleKind::Role)] {
+    for (key, kind) in [
+        ("bindClusterRole", RoleKind::ClusterRole),
+        ("bindRole", RoleKind::Role),
+    ] {
         if let Some(b) = q.get(key) {
             let name = str_field(b, "name").expect("bind name");
             return analysis.can_bind_role(&user, str_field(b, "namespace"), kind, name);
@@ -74,7 +82,9 @@ fn ask(analysis: &Analysis, q: &Value) -> bool {
 
 #[test]
 fn kubescape_parity_fixtures_match_the_apiserver() {
-    let Some(shared) = common::shared_dir() else { return };
+    let Some(shared) = common::shared_dir() else {
+        return;
+    };
     let dir = shared.join("fixtures/kubescape-rbacgraph-parity/core/pkg/rbacgraph/parity/testdata");
     let mut files: Vec<_> = std::fs::read_dir(&dir)
         .expect("parity dir")
@@ -98,7 +108,11 @@ fn kubescape_parity_fixtures_match_the_apiserver() {
             .collect();
         let analysis = Analysis::build(&objects);
         assert!(analysis.errors().is_empty(), "{:?}", analysis.errors());
-        for q in doc.get("questions").and_then(Value::as_array).expect("questions") {
+        for q in doc
+            .get("questions")
+            .and_then(Value::as_array)
+            .expect("questions")
+        {
             let expected = match str_field(q, "kubernetes") {
                 Some("allowed") => true,
                 Some("denied") => false,
@@ -116,6 +130,9 @@ fn kubescape_parity_fixtures_match_the_apiserver() {
         }
     }
     println!("parity: {asked} questions over {} files", files.len());
-    assert!(asked >= 20, "expected the 20 recorded questions, asked {asked}");
+    assert!(
+        asked >= 20,
+        "expected the 20 recorded questions, asked {asked}"
+    );
     assert!(wrong.is_empty(), "{}", wrong.join("\n"));
 }

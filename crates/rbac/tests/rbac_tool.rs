@@ -4,7 +4,9 @@
 
 mod common;
 
-use jobwarden_rbac::{AccessQuery, Analysis, Scope, SourcedObject, SubjectKind, SubjectRef, Target};
+use jobwarden_rbac::{
+    AccessQuery, Analysis, Scope, SourcedObject, SubjectKind, SubjectRef, Target,
+};
 use serde_json::Value;
 use std::collections::BTreeSet;
 use std::path::Path;
@@ -37,7 +39,10 @@ fn header(path: &Path) -> Header {
             runs.push(words);
         } else if in_expect && body.contains('|') && !body.starts_with('+') {
             let cols: Vec<String> = body.split('|').map(|c| c.trim().to_string()).collect();
-            if matches!(cols.first().map(String::as_str), Some("User" | "Group" | "ServiceAccount")) {
+            if matches!(
+                cols.first().map(String::as_str),
+                Some("User" | "Group" | "ServiceAccount")
+            ) {
                 rows.push(cols);
             }
         }
@@ -58,19 +63,36 @@ fn subject(kind: &str, name: &str, ns: &str) -> SubjectRef {
 fn discovered_group(objects: &[SourcedObject], resource: &str) -> Option<String> {
     let mut groups = BTreeSet::new();
     for o in objects {
-        for rule in o.value.get("rules").and_then(Value::as_array).into_iter().flatten() {
+        for rule in o
+            .value
+            .get("rules")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+        {
             let lists = |k: &str| -> Vec<String> {
                 rule.get(k)
                     .and_then(Value::as_array)
-                    .map(|a| a.iter().filter_map(Value::as_str).map(str::to_string).collect())
+                    .map(|a| {
+                        a.iter()
+                            .filter_map(Value::as_str)
+                            .map(str::to_string)
+                            .collect()
+                    })
                     .unwrap_or_default()
             };
             if lists("resources").iter().any(|r| r == resource || r == "*") {
-                groups.extend(lists("apiGroups").into_iter().filter(|g| !g.is_empty() && g != "*"));
+                groups.extend(
+                    lists("apiGroups")
+                        .into_iter()
+                        .filter(|g| !g.is_empty() && g != "*"),
+                );
             }
         }
     }
-    (groups.len() == 1).then(|| groups.into_iter().next()).flatten()
+    (groups.len() == 1)
+        .then(|| groups.into_iter().next())
+        .flatten()
 }
 
 /// Why the authorizer does not allow what rbac-tool printed, or `None`.
@@ -80,7 +102,9 @@ fn explain(analysis: &Analysis, s: &SubjectRef, q: &AccessQuery) -> Option<&'sta
         Target::NonResourceUrl(url) => {
             let matching: Vec<&Scope> = rules
                 .iter()
-                .filter(|(_, g)| g.rule.verb_matches(&q.verb) && g.rule.non_resource_url_matches(url))
+                .filter(|(_, g)| {
+                    g.rule.verb_matches(&q.verb) && g.rule.non_resource_url_matches(url)
+                })
                 .map(|(s, _)| s)
                 .collect();
             (!matching.is_empty() && matching.iter().all(|s| **s != Scope::All))
@@ -95,19 +119,35 @@ fn who_can_file(path: &Path, differences: &mut Vec<String>) -> usize {
     let h = header(path);
     let objects = common::load_yaml(path);
     let analysis = Analysis::build(&objects);
-    assert!(analysis.errors().is_empty(), "{}: {:?}", path.display(), analysis.errors());
-    let expected: BTreeSet<SubjectRef> =
-        h.rows.iter().map(|r| subject(&r[0], &r[1], r.get(2).map(String::as_str).unwrap_or(""))).collect();
+    assert!(
+        analysis.errors().is_empty(),
+        "{}: {:?}",
+        path.display(),
+        analysis.errors()
+    );
+    let expected: BTreeSet<SubjectRef> = h
+        .rows
+        .iter()
+        .map(|r| subject(&r[0], &r[1], r.get(2).map(String::as_str).unwrap_or("")))
+        .collect();
     let mut checked = 0;
-    for run in h.runs.iter().filter(|r| r.first().map(String::as_str) == Some("who-can")) {
+    for run in h
+        .runs
+        .iter()
+        .filter(|r| r.first().map(String::as_str) == Some("who-can"))
+    {
         let (verb, target, grep) = (&run[1], &run[2], run.last().cloned().unwrap_or_default());
         // rbac-tool spells `KIND/NAME`; ours is RESOURCE/SUBRESOURCE plus a name.
         let (resource, name) = match target.split_once('/') {
             Some((r, n)) if !target.starts_with('/') => (r.to_string(), Some(n.to_string())),
             _ => (target.clone(), None),
         };
-        let mut q = AccessQuery::parse(verb, &resource).expect("query").named(name.as_deref());
-        if let Target::Resource { group, resource, .. } = &mut q.target
+        let mut q = AccessQuery::parse(verb, &resource)
+            .expect("query")
+            .named(name.as_deref());
+        if let Target::Resource {
+            group, resource, ..
+        } = &mut q.target
             && group.is_empty()
             && let Some(g) = discovered_group(&objects, resource)
         {
@@ -117,19 +157,28 @@ fn who_can_file(path: &Path, differences: &mut Vec<String>) -> usize {
             .who_can(&q)
             .into_iter()
             .map(|a| a.subject)
-            .filter(|s| s.name.contains(&grep) || s.namespace.as_deref().is_some_and(|n| n.contains(&grep)))
+            .filter(|s| {
+                s.name.contains(&grep) || s.namespace.as_deref().is_some_and(|n| n.contains(&grep))
+            })
             .collect();
         for s in expected.difference(&ours) {
             match explain(&analysis, s, &q) {
                 Some(why) => differences.push(format!("{}: {s}: {why}", path.display())),
-                None => panic!("{}: `{verb} {target}`: {s} expected but not found; ours {ours:?}", path.display()),
+                None => panic!(
+                    "{}: `{verb} {target}`: {s} expected but not found; ours {ours:?}",
+                    path.display()
+                ),
             }
         }
         let extra: Vec<&SubjectRef> = ours
             .difference(&expected)
             .filter(|s| !(s.kind == SubjectKind::Group && s.name == "system:masters"))
             .collect();
-        assert!(extra.is_empty(), "{}: `{verb} {target}`: unexpected {extra:?}", path.display());
+        assert!(
+            extra.is_empty(),
+            "{}: `{verb} {target}`: unexpected {extra:?}",
+            path.display()
+        );
         checked += 1;
     }
     checked
@@ -137,7 +186,9 @@ fn who_can_file(path: &Path, differences: &mut Vec<String>) -> usize {
 
 #[test]
 fn rbac_tool_who_can_fixtures_agree_where_the_semantics_are_the_authorizers() {
-    let Some(shared) = common::shared_dir() else { return };
+    let Some(shared) = common::shared_dir() else {
+        return;
+    };
     let dir = shared.join("fixtures/rbac-tool/testdata/whocan");
     let mut files: Vec<_> = std::fs::read_dir(&dir)
         .expect("whocan dir")
@@ -145,16 +196,27 @@ fn rbac_tool_who_can_fixtures_agree_where_the_semantics_are_the_authorizers() {
         .collect();
     files.sort();
     let mut differences = Vec::new();
-    let checked: usize = files.iter().map(|f| who_can_file(f, &mut differences)).sum();
-    println!("rbac-tool who-can: {checked} runs; differences explained:\n{}", differences.join("\n"));
+    let checked: usize = files
+        .iter()
+        .map(|f| who_can_file(f, &mut differences))
+        .sum();
+    println!(
+        "rbac-tool who-can: {checked} runs; differences explained:\n{}",
+        differences.join("\n")
+    );
     assert!(checked >= files.len());
 }
 
 #[test]
 fn rbac_tool_policy_rules_fixture_lists_the_same_rules() {
-    let Some(shared) = common::shared_dir() else { return };
+    let Some(shared) = common::shared_dir() else {
+        return;
+    };
     let dir = shared.join("fixtures/rbac-tool/testdata/policyrules");
-    for file in std::fs::read_dir(&dir).expect("policyrules dir").filter_map(|e| e.ok()) {
+    for file in std::fs::read_dir(&dir)
+        .expect("policyrules dir")
+        .filter_map(|e| e.ok())
+    {
         let path = file.path();
         let h = header(&path);
         let analysis = Analysis::build(&common::load_yaml(&path));
@@ -172,8 +234,11 @@ fn rbac_tool_policy_rules_fixture_lists_the_same_rules() {
                 r
             })
             .collect();
-        let subjects: BTreeSet<SubjectRef> =
-            h.rows.iter().map(|r| subject(&r[0], &r[1], &r[3])).collect();
+        let subjects: BTreeSet<SubjectRef> = h
+            .rows
+            .iter()
+            .map(|r| subject(&r[0], &r[1], &r[3]))
+            .collect();
         let mut ours = BTreeSet::new();
         for s in &subjects {
             for (scope, g) in analysis.rules_of_subject(s) {
@@ -181,15 +246,26 @@ fn rbac_tool_policy_rules_fixture_lists_the_same_rules() {
                     Some(ns) => format!("Roles>>{ns}/{}", g.role.name),
                     None => format!("ClusterRoles>>{}", g.role.name),
                 };
-                let names = if g.rule.resource_names.is_empty() { vec![String::new()] } else { g.rule.resource_names.clone() };
+                let names = if g.rule.resource_names.is_empty() {
+                    vec![String::new()]
+                } else {
+                    g.rule.resource_names.clone()
+                };
                 for verb in &g.rule.verbs {
                     for group in &g.rule.api_groups {
                         for res in &g.rule.resources {
                             for n in &names {
                                 let kind = format!("{:?}", s.kind);
                                 ours.insert(vec![
-                                    kind, s.name.clone(), verb.clone(), scope.to_string(), group.clone(),
-                                    res.clone(), n.clone(), String::new(), source.clone(),
+                                    kind,
+                                    s.name.clone(),
+                                    verb.clone(),
+                                    scope.to_string(),
+                                    group.clone(),
+                                    res.clone(),
+                                    n.clone(),
+                                    String::new(),
+                                    source.clone(),
                                 ]);
                             }
                         }
@@ -203,10 +279,15 @@ fn rbac_tool_policy_rules_fixture_lists_the_same_rules() {
 
 #[test]
 fn rbac_tool_viz_fixtures_load_cleanly() {
-    let Some(shared) = common::shared_dir() else { return };
+    let Some(shared) = common::shared_dir() else {
+        return;
+    };
     let dir = shared.join("fixtures/rbac-tool/testdata/viz");
     let mut loaded = 0;
-    for file in std::fs::read_dir(&dir).expect("viz dir").filter_map(|e| e.ok()) {
+    for file in std::fs::read_dir(&dir)
+        .expect("viz dir")
+        .filter_map(|e| e.ok())
+    {
         let analysis = Analysis::build(&common::load_yaml(&file.path()));
         assert!(analysis.errors().is_empty(), "{:?}", analysis.errors());
         // Each scenario binds its roles to a service account: whether written with or
@@ -218,5 +299,8 @@ fn rbac_tool_viz_fixtures_load_cleanly() {
             }
         }
     }
-    assert!(loaded > 0, "no service account can get pods in the viz scenarios");
+    assert!(
+        loaded > 0,
+        "no service account can get pods in the viz scenarios"
+    );
 }

@@ -8,6 +8,7 @@
 //! * [`judge_object`] finds the pod template of any workload kind PSA knows (Pod, PodTemplate,
 //!   ReplicationController, ReplicaSet, Deployment, DaemonSet, StatefulSet, Job, CronJob) and
 //!   returns [`PssFinding`]s ready to become `jobwarden_model::Finding`s.
+//! * [`namespace_policy`] reads a Namespace's `pod-security.kubernetes.io/*` labels.
 //! * [`CHECKS`] documents every check (ids, levels, versions, allowed values) for rule
 //!   metadata in reports.
 //!
@@ -21,6 +22,7 @@
 
 mod checks;
 mod docs;
+mod namespace;
 mod object;
 mod version;
 
@@ -28,6 +30,7 @@ mod version;
 mod tests;
 
 pub use docs::{CHECKS, CheckDoc, check_doc};
+pub use namespace::{Mode, NamespacePolicy, namespace_policy};
 pub use object::{PssFinding, judge_object};
 pub use version::{Level, MAX_MINOR, ParseError, Version};
 

@@ -213,3 +213,78 @@ fn every_check_is_documented() {
     }
     assert_eq!(CHECKS.len(), 19);
 }
+
+#[test]
+fn wrong_types_anywhere_never_panic() {
+    let odd = [
+        json!(null),
+        json!(true),
+        json!(0),
+        json!(-1),
+        json!("x"),
+        json!([]),
+        json!({}),
+        json!([1, "a", null]),
+        json!({"a": 1}),
+    ];
+    let fields = [
+        "hostNetwork",
+        "securityContext",
+        "containers",
+        "initContainers",
+        "ephemeralContainers",
+        "volumes",
+        "os",
+        "hostUsers",
+    ];
+    let container_fields = [
+        "name",
+        "securityContext",
+        "ports",
+        "livenessProbe",
+        "lifecycle",
+    ];
+    let sc_fields = [
+        "privileged",
+        "capabilities",
+        "seLinuxOptions",
+        "procMount",
+        "seccompProfile",
+        "appArmorProfile",
+        "windowsOptions",
+        "runAsUser",
+        "runAsNonRoot",
+        "allowPrivilegeEscalation",
+        "sysctls",
+    ];
+    for value in &odd {
+        for field in fields {
+            let spec = json!({ field: value.clone() });
+            for level in [Level::Baseline, Level::Restricted] {
+                let _ = evaluate_pod(value, &spec, level, Version::Latest);
+                let _ = evaluate_pod(&Value::Null, value, level, Version::Minor(0));
+            }
+        }
+        for field in container_fields {
+            let spec = json!({"containers": [{ field: value.clone() }], "volumes": [{"name": value.clone(), "hostPath": value.clone()}]});
+            let _ = evaluate_pod(
+                &json!({"annotations": {"seccomp.security.alpha.kubernetes.io/pod": value.clone()}}),
+                &spec,
+                Level::Restricted,
+                Version::Minor(18),
+            );
+        }
+        for field in sc_fields {
+            let sc = json!({ field: value.clone(), "capabilities": {"add": value.clone(), "drop": value.clone()} });
+            let spec = json!({"securityContext": sc.clone(), "containers": [{"name": "a", "securityContext": sc}]});
+            for minor in [0, 19, 25, 35] {
+                let _ = evaluate_pod(
+                    &Value::Null,
+                    &spec,
+                    Level::Restricted,
+                    Version::Minor(minor),
+                );
+            }
+        }
+    }
+}

@@ -91,7 +91,7 @@ impl FromStr for Version {
         if text.eq_ignore_ascii_case("latest") {
             return Ok(Version::Latest);
         }
-        let bare = text.strip_prefix('v').unwrap_or(text);
+        let bare = text.strip_prefix(['v', 'V']).unwrap_or(text);
         let minor = bare
             .strip_prefix("1.")
             .filter(|m| !m.is_empty() && m.bytes().all(|b| b.is_ascii_digit()))
@@ -109,6 +109,7 @@ mod tests {
     fn parses_versions_and_levels() {
         assert_eq!("v1.30".parse::<Version>(), Ok(Version::Minor(30)));
         assert_eq!("1.0".parse::<Version>(), Ok(Version::Minor(0)));
+        assert_eq!("V1.25".parse::<Version>(), Ok(Version::Minor(25)));
         assert_eq!("latest".parse::<Version>(), Ok(Version::Latest));
         assert!("v2.1".parse::<Version>().is_err());
         assert!("v1.".parse::<Version>().is_err());

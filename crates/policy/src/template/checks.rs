@@ -2,9 +2,10 @@
 //! read, so a check's id, title, default severity, ATT&CK ids and remediation live in one place.
 
 use jobwarden_model::Severity;
+use serde::Serialize;
 
 /// The documentation of one check.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub struct CheckDoc {
     /// Stable dotted id, e.g. `template.privileged`.
     pub id: &'static str,
@@ -110,6 +111,15 @@ pub const TEMPLATE_CHECKS: &[CheckDoc] = &[
         Some("M1026"),
         "A container mounts a host path covering the node's cron directories (/etc/cron*, /var/spool/cron) and its command writes there, or runs crontab inside a chroot of the host root: persistence on the node that outlives the pod (Peirates does exactly this).",
         "Delete the object, inspect /etc/crontab, /etc/cron.d and /var/spool/cron on every node it ran on."
+    ),
+    doc!(
+        "template.hostPath.nodePersistence",
+        Critical,
+        "Plants persistence on the node through a hostPath",
+        &["T1543.002", "T1098.004", "T1574.006", "T1611"],
+        Some("M1026"),
+        "A container writes, through a writable hostPath or a chroot of the host root, to a node location that runs code later: systemd units, rc.local, ld.so.preload, the kubelet's static pod manifests, sudoers, login scripts or SSH authorized_keys.",
+        "Delete the object and inspect those locations on every node it ran on."
     ),
     doc!(
         "template.hostPath",
@@ -221,7 +231,7 @@ pub const TEMPLATE_CHECKS: &[CheckDoc] = &[
     ),
     doc!(
         "template.image.ipRegistry",
-        Medium,
+        High,
         "Image pulled from an IP address",
         &["T1610", "T1204.003"],
         None,

