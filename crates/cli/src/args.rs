@@ -20,8 +20,81 @@ pub enum Command {
     /// Hunt for CronJob/Job abuse in Kubernetes audit logs (files, directories, gzip, stdin).
     #[command(after_help = EXIT_CODES_HELP)]
     Hunt(HuntArgs),
+    /// Judge manifests (YAML, JSON, Helm/Kustomize output) before they reach a cluster: Pod
+    /// Security Standards, risky job templates, CronJob heuristics. CI-ready (SARIF).
+    #[command(after_help = EXIT_CODES_HELP)]
+    Scan(ScanArgs),
     /// List the built-in detection rules, or explain one.
     Rules(RulesArgs),
+}
+
+/// Output format of findings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum FindingFormat {
+    /// Grouped by object, most severe first (for people).
+    Table,
+    /// One `jobwarden.finding/v1` JSON object per line.
+    Jsonl,
+    /// SARIF 2.1.0, for GitHub code scanning and other CI tools.
+    Sarif,
+}
+
+/// Pod Security Standards levels.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum PssLevelArg {
+    /// The baseline level: no known privilege escalations.
+    Baseline,
+    /// The restricted level: current pod hardening best practice.
+    Restricted,
+}
+
+/// `jobwarden scan`.
+#[derive(Debug, Args)]
+pub struct ScanArgs {
+    /// Manifests: files (YAML multi-document, JSON, `List` kinds), directories (read
+    /// recursively: *.yaml, *.yml, *.json), or `-` for standard input (e.g. `helm template . |
+    /// jobwarden scan -`).
+    #[arg(required = true, value_name = "PATH")]
+    pub inputs: Vec<String>,
+
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = FindingFormat::Table)]
+    pub format: FindingFormat,
+
+    /// Write findings to this file instead of standard output.
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub output: Option<PathBuf>,
+
+    /// Pod Security Standards level applied to every object. Without it, objects in a Namespace
+    /// of the input that has a `pod-security.kubernetes.io/enforce` label are judged at that
+    /// level, and the others at baseline.
+    #[arg(long, value_enum)]
+    pub pss: Option<PssLevelArg>,
+
+    /// Pod Security Standards version (`v1.30`, `1.30` or `latest`): the checks as that
+    /// Kubernetes release defines them.
+    #[arg(long, value_name = "VERSION", default_value = "latest")]
+    pub pss_version: String,
+
+    /// Config file (YAML): the `template` and `cronjob` sections tune the checks, as for hunt.
+    #[arg(long, short = 'c', value_name = "FILE", env = "JOBWARDEN_CONFIG")]
+    pub config: Option<PathBuf>,
+
+    /// Show only findings at or above this severity.
+    #[arg(long, value_name = "SEVERITY", default_value = "low", value_parser = parse_severity)]
+    pub min_severity: Severity,
+
+    /// Exit with code 1 when a finding at or above this severity is shown.
+    #[arg(long, value_name = "SEVERITY", value_parser = parse_severity)]
+    pub fail_on: Option<Severity>,
+
+    /// When to use colour.
+    #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
+    pub color: ColorChoice,
+
+    /// Do not print the summary (errors are still printed).
+    #[arg(long, short = 'q')]
+    pub quiet: bool,
 }
 
 /// Output format of alerts.

@@ -15,13 +15,19 @@ fn main() -> ExitCode {
         Ok(status) => status.into(),
         Err(err) => {
             // A closed pipe (`jobwarden hunt ... | head`) is not an error.
-            if let Some(io) = err.downcast_ref::<std::io::Error>() {
-                if io.kind() == std::io::ErrorKind::BrokenPipe {
-                    return ExitCode::SUCCESS;
-                }
+            if is_broken_pipe(&err) {
+                return ExitCode::SUCCESS;
             }
             eprintln!("jobwarden: error: {err:#}");
             exit::Status::Error.into()
         }
     }
+}
+
+/// True when the error, or anything it wraps, is a write to a closed pipe.
+fn is_broken_pipe(err: &anyhow::Error) -> bool {
+    err.chain().any(|e| {
+        e.downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+    })
 }

@@ -22,7 +22,7 @@ pub use cronjob::{CronJobFacts, CronJobPolicy, cronjob_facts, judge_cronjob, jud
 pub use patch::{PatchError, PatchKind, apply_patch, apply_patch_lenient};
 pub use template::{
     CheckDoc, FieldChange, TemplateFinding, TemplatePolicy, TemplateSummary, judge_object,
-    judge_pod_spec, judge_template, summarize_pod_spec,
+    judge_object_in, judge_pod_spec, judge_template, summarize_pod_spec,
 };
 pub use workload::{ContainerRef, PodTemplate, WorkloadError, containers, pod_template};
 

@@ -25,7 +25,7 @@
 
 use crate::access::{AccessAnswer, AccessPath, AnswerSet, Hop, SUPERUSER_NOTE};
 use crate::graph::{
-    Analysis, Grant, NameQuery, ObjectRef, Probe, SYSTEM_AUTHENTICATED, SYSTEM_MASTERS,
+    Analysis, Grant, NameQuery, ObjectRef, Probe, RawGrant, SYSTEM_AUTHENTICATED, SYSTEM_MASTERS,
     SYSTEM_SERVICEACCOUNTS, Scope, binding_ref,
 };
 use crate::input::{BindingKind, RoleKind, SubjectKind, SubjectRef};
@@ -44,7 +44,8 @@ const BATCH_RESOURCES: [&str; 2] = ["cronjobs", "jobs"];
 pub(crate) struct Entry {
     /// `(verb, resource[/subresource], group)` reached.
     pub caps: BTreeSet<(String, String, String)>,
-    pub grants: BTreeSet<Grant>,
+    /// `(binding, rule)` indices; materialised into [`Grant`]s only for answers.
+    pub grants: BTreeSet<(usize, usize)>,
     pub any_name: bool,
     pub names: BTreeSet<String>,
 }
@@ -114,16 +115,14 @@ fn entries<'m>(map: &'m PermMap, keys: &[SubjectRef]) -> Vec<(&'m Scope, &'m Ent
         .collect()
 }
 
-/// The first entry that holds in `target` for `name` (`None`: a nameless request) and passes
-/// `pred`.
+/// The first entry that holds in `target` for `name` (`None`: a nameless request).
 fn find_entry<'m>(
     list: &[(&'m Scope, &'m Entry)],
     target: &Scope,
     name: Option<&str>,
-    pred: impl Fn(&Entry) -> bool,
 ) -> Option<&'m Entry> {
     list.iter()
-        .find(|(s, e)| s.includes(target) && e.covers_name(name) && pred(e))
+        .find(|(s, e)| s.includes(target) && e.covers_name(name))
         .map(|(_, e)| *e)
 }
 
@@ -171,8 +170,9 @@ impl Analysis {
             } else {
                 format!("{resource}/{sub}")
             };
+            let cap = (verb.to_string(), label, group.to_string());
             for raw in &raws {
-                let (Some(b), Some(g)) = (self.binding(raw.binding), self.grant(raw)) else {
+                let Some(b) = self.binding(raw.binding) else {
                     continue;
                 };
                 for s in &b.subjects {
@@ -181,9 +181,10 @@ impl Analysis {
                         .or_default()
                         .entry(raw.scope.clone())
                         .or_default();
-                    e.caps
-                        .insert((verb.to_string(), label.clone(), group.to_string()));
-                    e.grants.insert(g.clone());
+                    if !e.caps.contains(&cap) {
+                        e.caps.insert(cap.clone());
+                    }
+                    e.grants.insert((raw.binding, raw.rule));
                     match &raw.names {
                         None => e.any_name = true,
                         Some(n) => e.names.extend(n.iter().cloned()),
@@ -192,6 +193,20 @@ impl Analysis {
             }
         }
         map
+    }
+
+    /// The grants behind `(binding, rule)` indices.
+    fn materialize<'i>(&self, ids: impl IntoIterator<Item = &'i (usize, usize)>) -> Vec<Grant> {
+        ids.into_iter()
+            .filter_map(|&(binding, rule)| {
+                self.grant(&RawGrant {
+                    binding,
+                    rule,
+                    scope: Scope::All,
+                    names: None,
+                })
+            })
+            .collect()
     }
 
     /// Every service account known to exist: ServiceAccount objects, `default` of every
@@ -248,6 +263,7 @@ impl Analysis {
         for (subject, scopes) in &writers {
             for (scope, e) in scopes {
                 add_entry(
+                    self,
                     set.entry(subject.clone(), scope.clone(), AccessPath::Direct),
                     e,
                 );
@@ -259,7 +275,7 @@ impl Analysis {
             AccessPath::Direct,
         );
         if let Some(e) = superuser_perms().get(&Scope::All) {
-            add_entry(masters, e);
+            add_entry(self, masters, e);
         }
         masters.notes.insert(SUPERUSER_NOTE.to_string());
 
@@ -302,9 +318,10 @@ impl Analysis {
                     if target.kind != SubjectKind::User || !e.covers_name(Some(&target.name)) {
                         continue;
                     }
-                    let hop = first_hop(format!("impersonate {target}"), Some(target), e);
+                    let hop = first_hop(self, format!("impersonate {target}"), Some(target), e);
                     let perms = perms_of(ctx.writers, &identity_keys(target));
                     add_pivot(
+                        self,
                         set,
                         attacker,
                         AccessPath::Impersonate,
@@ -342,9 +359,11 @@ impl Analysis {
                     ));
                 }
                 for (target, perms, note) in targets {
-                    let mut hop = first_hop(format!("impersonate {target}"), Some(&target), e);
-                    hop.via.extend(carrier.grants.iter().cloned());
+                    let mut hop =
+                        first_hop(self, format!("impersonate {target}"), Some(&target), e);
+                    hop.via.extend(self.materialize(&carrier.grants));
                     add_pivot(
+                        self,
                         set,
                         attacker,
                         AccessPath::Impersonate,
@@ -362,8 +381,9 @@ impl Analysis {
                     if !e.covers_name(Some(&target.name)) {
                         continue;
                     }
-                    let hop = first_hop(format!("impersonate {target}"), Some(target), e);
+                    let hop = first_hop(self, format!("impersonate {target}"), Some(target), e);
                     add_pivot(
+                        self,
                         set,
                         attacker,
                         AccessPath::Impersonate,
@@ -384,11 +404,21 @@ impl Analysis {
                 for (target, perms) in ctx.service_accounts_in(scope) {
                     if e.covers_name(Some(&target.name)) {
                         let hop = first_hop(
+                            self,
                             format!("request a token (TokenRequest) for {target}"),
                             Some(target),
                             e,
                         );
-                        add_pivot(set, attacker, AccessPath::Token, hop, target, perms, None);
+                        add_pivot(
+                            self,
+                            set,
+                            attacker,
+                            AccessPath::Token,
+                            hop,
+                            target,
+                            perms,
+                            None,
+                        );
                     }
                 }
             }
@@ -413,6 +443,7 @@ impl Analysis {
                         continue;
                     };
                     let hop = first_hop(
+                        self,
                         format!(
                             "read the legacy token Secret {}/{} of {target}",
                             secret.namespace, secret.name
@@ -420,7 +451,16 @@ impl Analysis {
                         Some(&target),
                         e,
                     );
-                    add_pivot(set, attacker, AccessPath::Token, hop, &target, perms, None);
+                    add_pivot(
+                        self,
+                        set,
+                        attacker,
+                        AccessPath::Token,
+                        hop,
+                        &target,
+                        perms,
+                        None,
+                    );
                 }
             }
         }
@@ -429,13 +469,23 @@ impl Analysis {
             for (scope, e) in scopes {
                 for (target, perms) in ctx.service_accounts_in(scope) {
                     let hop = first_hop(
+                        self,
                         format!(
                             "create a kubernetes.io/service-account-token Secret for {target} (the token controller fills in its token)"
                         ),
                         Some(target),
                         e,
                     );
-                    add_pivot(set, attacker, AccessPath::Token, hop, target, perms, None);
+                    add_pivot(
+                        self,
+                        set,
+                        attacker,
+                        AccessPath::Token,
+                        hop,
+                        target,
+                        perms,
+                        None,
+                    );
                 }
             }
         }
@@ -458,11 +508,13 @@ impl Analysis {
             for (scope, e) in scopes {
                 for (target, perms) in ctx.service_accounts_in(scope) {
                     let hop = first_hop(
+                        self,
                         format!("run a pod as {target} ({})", e.describe()),
                         Some(target),
                         e,
                     );
                     add_pivot(
+                        self,
                         set,
                         attacker,
                         AccessPath::PodWithServiceaccount,
@@ -507,6 +559,7 @@ impl Analysis {
                         continue;
                     };
                     let hop = first_hop(
+                        self,
                         format!(
                             "get into a pod running as {target} ({}; e.g. {})",
                             e.describe(),
@@ -515,7 +568,16 @@ impl Analysis {
                         Some(target),
                         e,
                     );
-                    add_pivot(set, attacker, AccessPath::Exec, hop, target, perms, None);
+                    add_pivot(
+                        self,
+                        set,
+                        attacker,
+                        AccessPath::Exec,
+                        hop,
+                        target,
+                        perms,
+                        None,
+                    );
                 }
             }
         }
@@ -527,33 +589,52 @@ impl Analysis {
         if escalate_roles.is_empty() && escalate_cluster.is_empty() {
             return;
         }
+        // Rewriting names the role; creating (a role a binding points at but the input
+        // lacks) does not, so the two are kept apart.
         let write_roles = self.perm_map(&[
             ("update", RBAC, "roles", "", true),
             ("patch", RBAC, "roles", "", true),
-            ("create", RBAC, "roles", "", false),
         ]);
         let write_cluster = self.perm_map(&[
             ("update", RBAC, "clusterroles", "", true),
             ("patch", RBAC, "clusterroles", "", true),
-            ("create", RBAC, "clusterroles", "", false),
         ]);
+        let create_roles = self.perm_map(&[("create", RBAC, "roles", "", false)]);
+        let create_cluster = self.perm_map(&[("create", RBAC, "clusterroles", "", false)]);
         let escalators: BTreeSet<&SubjectRef> = escalate_roles
             .keys()
             .chain(escalate_cluster.keys())
             .collect();
-        let may_escalate = |s: &SubjectRef| identity_keys(s).iter().any(|k| escalators.contains(k));
-        // Per subject: its (and its groups') entries in the four maps, looked up once.
-        type Lookup<'m> = [Vec<(&'m Scope, &'m Entry)>; 4];
+        let mut may_escalate_cache: HashMap<SubjectRef, bool> = HashMap::new();
+        let mut may_escalate = |s: &SubjectRef| -> bool {
+            if let Some(v) = may_escalate_cache.get(s) {
+                return *v;
+            }
+            let v = identity_keys(s).iter().any(|k| escalators.contains(k));
+            may_escalate_cache.insert(s.clone(), v);
+            v
+        };
+        // Per subject: its (and its groups') entries in the six maps, looked up once.
+        type Lookup<'m> = [Vec<(&'m Scope, &'m Entry)>; 6];
         let mut cache: HashMap<SubjectRef, Lookup<'_>> = HashMap::new();
         let maps = [
             &escalate_cluster,
             &write_cluster,
+            &create_cluster,
             &escalate_roles,
             &write_roles,
+            &create_roles,
         ];
         let mut shown_per_answer: HashMap<(SubjectRef, Scope), usize> = HashMap::new();
         for (bi, b) in self.inv.bindings.iter().enumerate() {
-            if !b.subjects.iter().any(may_escalate) {
+            let escalating: Vec<&SubjectRef> = b
+                .subjects
+                .iter()
+                .filter(|s| {
+                    !(s.kind == SubjectKind::Group && s.name == SYSTEM_MASTERS) && may_escalate(s)
+                })
+                .collect();
+            if escalating.is_empty() {
                 continue;
             }
             // The roles whose rewrite changes what this binding grants.
@@ -588,31 +669,29 @@ impl Analysis {
                 BindingKind::ClusterRoleBinding => Scope::All,
                 BindingKind::RoleBinding => Scope::Namespace(b.namespace.clone()),
             };
-            for subject in &b.subjects {
-                if (subject.kind == SubjectKind::Group && subject.name == SYSTEM_MASTERS)
-                    || !may_escalate(subject)
-                {
-                    continue;
-                }
+            for subject in escalating {
                 let lookup = cache.entry(subject.clone()).or_insert_with(|| {
                     let keys = identity_keys(subject);
                     maps.map(|m| entries(m, &keys))
                 });
                 for (kind, ns, name, exists) in &targets {
-                    let (esc, write, role_scope) = match kind {
-                        RoleKind::ClusterRole => (&lookup[0], &lookup[1], Scope::All),
-                        RoleKind::Role => (&lookup[2], &lookup[3], Scope::Namespace(ns.clone())),
+                    let base = match kind {
+                        RoleKind::ClusterRole => 0,
+                        RoleKind::Role => 3,
                     };
+                    let role_scope = match kind {
+                        RoleKind::ClusterRole => Scope::All,
+                        RoleKind::Role => Scope::Namespace(ns.clone()),
+                    };
+                    let esc = &lookup[base];
+                    let write = &lookup[base + if *exists { 1 } else { 2 }];
                     // A role that exists is rewritten (update/patch name it); a missing one is
                     // created, and create requests carry no name.
                     let name_asked = exists.then_some(name.as_str());
-                    let Some(esc_e) = find_entry(esc, &role_scope, name_asked, |_| true) else {
+                    let Some(esc_e) = find_entry(esc, &role_scope, name_asked) else {
                         continue;
                     };
-                    let wanted_create = !*exists;
-                    let Some(write_e) = find_entry(write, &role_scope, name_asked, |e| {
-                        e.caps.iter().any(|c| (c.0 == "create") == wanted_create)
-                    }) else {
+                    let Some(write_e) = find_entry(write, &role_scope, name_asked) else {
                         continue;
                     };
                     // A few rewritable roles make the point; the rest are counted.
@@ -621,9 +700,11 @@ impl Analysis {
                         .or_insert(0);
                     *shown += 1;
                     if *shown > SHOWN {
-                        set.entry(subject.clone(), binding_scope.clone(), AccessPath::Escalate)
-                            .notes
-                            .insert(format!("more than {SHOWN} bound roles can be rewritten"));
+                        if *shown == SHOWN + 1 {
+                            set.entry(subject.clone(), binding_scope.clone(), AccessPath::Escalate)
+                                .notes
+                                .insert(format!("more than {SHOWN} bound roles can be rewritten"));
+                        }
                         continue;
                     }
                     let role_obj = ObjectRef {
@@ -646,9 +727,9 @@ impl Analysis {
                         subject: None,
                         object: Some(role_obj),
                         scope: None,
-                        via: esc_e.grants.iter().cloned().collect(),
+                        via: self.materialize(&esc_e.grants),
                     };
-                    hop.via.extend(write_e.grants.iter().cloned());
+                    hop.via.extend(self.materialize(&write_e.grants));
                     let acc =
                         set.entry(subject.clone(), binding_scope.clone(), AccessPath::Escalate);
                     acc.via.extend(hop.via.iter().cloned());
@@ -730,7 +811,7 @@ impl Analysis {
             let crb = perms_of(&make_crb, keys);
             let mut out = Vec::new();
             let grants = |a: &Entry, b: &Entry| -> Vec<Grant> {
-                a.grants.iter().chain(b.grants.iter()).cloned().collect()
+                self.materialize(a.grants.iter().chain(b.grants.iter()))
             };
             let cluster_role = |name: &str| ObjectRef {
                 kind: "ClusterRole".into(),
@@ -861,7 +942,7 @@ impl Analysis {
             }
             for (scope, e) in scopes {
                 let acc = set.entry(subject.clone(), scope.clone(), AccessPath::AdmissionTamper);
-                add_entry(acc, e);
+                add_entry(self, acc, e);
                 let groups: BTreeSet<&str> = e
                     .caps
                     .iter()
@@ -880,7 +961,7 @@ impl Analysis {
                     subject: None,
                     object: None,
                     scope: Some(scope.clone()),
-                    via: e.grants.iter().cloned().collect(),
+                    via: self.materialize(&e.grants),
                 });
             }
         }
@@ -923,13 +1004,13 @@ impl<'a> Ctx<'a> {
     }
 }
 
-fn first_hop(action: String, subject: Option<&SubjectRef>, e: &Entry) -> Hop {
+fn first_hop(analysis: &Analysis, action: String, subject: Option<&SubjectRef>, e: &Entry) -> Hop {
     Hop {
         action,
         subject: subject.cloned(),
         object: None,
         scope: None,
-        via: e.grants.iter().cloned().collect(),
+        via: analysis.materialize(&e.grants),
     }
 }
 
@@ -940,8 +1021,8 @@ fn add_caps(acc: &mut crate::access::Acc, caps: &BTreeSet<(String, String, Strin
     }
 }
 
-fn add_entry(acc: &mut crate::access::Acc, e: &Entry) {
-    acc.via.extend(e.grants.iter().cloned());
+fn add_entry(analysis: &Analysis, acc: &mut crate::access::Acc, e: &Entry) {
+    acc.via.extend(analysis.materialize(&e.grants));
     add_caps(acc, &e.caps);
     if e.any_name {
         acc.any_name = true;
@@ -953,7 +1034,9 @@ fn add_entry(acc: &mut crate::access::Acc, e: &Entry) {
 }
 
 /// Records `attacker` reaching `pivot`'s batch writes, one answer per pivot scope.
+#[allow(clippy::too_many_arguments)]
 fn add_pivot(
+    analysis: &Analysis,
     set: &mut AnswerSet,
     attacker: &SubjectRef,
     path: AccessPath,
@@ -975,7 +1058,7 @@ fn add_pivot(
             subject: Some(pivot.clone()),
             object: None,
             scope: Some(scope.clone()),
-            via: e.grants.iter().cloned().collect(),
+            via: analysis.materialize(&e.grants),
         });
         add_caps(acc, &e.caps);
         if e.any_name {

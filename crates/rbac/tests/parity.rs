@@ -8,11 +8,12 @@ use jobwarden_rbac::{
 };
 use serde_json::Value;
 
-/// Rules no subject of the fixtures holds: rewriting a role with them is an escalation.
-fn unheld_rules() -> Vec<PolicyRule> {
+/// The rule the reference run writes into the Role (kubescape's `fixture.go`: a dry-run
+/// update or patch "with a rule granting everything").
+fn everything() -> Vec<PolicyRule> {
     vec![PolicyRule {
         verbs: vec!["*".into()],
-        api_groups: vec!["parity.jobwarden.invalid".into()],
+        api_groups: vec!["*".into()],
         resources: vec!["*".into()],
         ..PolicyRule::default()
     }]
@@ -66,7 +67,7 @@ fn ask(analysis: &Analysis, q: &Value) -> bool {
             Some(ns) => (RoleKind::Role, ns),
             None => (RoleKind::ClusterRole, ""),
         };
-        return analysis.can_write_role(&user, kind, ns, name, verb, &unheld_rules());
+        return analysis.can_write_role(&user, kind, ns, name, verb, &everything());
     }
     for (key, kind) in [
         ("bindClusterRole", RoleKind::ClusterRole),

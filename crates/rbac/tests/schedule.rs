@@ -205,6 +205,16 @@ fn escalate_on_a_bound_role() {
             json!([
             {"apiGroups": ["rbac.authorization.k8s.io"], "resources": ["roles"], "verbs": ["update"]}]),
         ),
+        // Create on any role does not make an update limited to another name cover this one.
+        ns_role(
+            "ci",
+            "mine",
+            json!([
+                {"apiGroups": ["rbac.authorization.k8s.io"], "resources": ["roles"], "verbs": ["escalate", "create"]},
+                {"apiGroups": ["rbac.authorization.k8s.io"], "resources": ["roles"], "verbs": ["update"], "resourceNames": ["other"]}
+            ]),
+        ),
+        rb("ci", "mine", "Role", "mine", user("creator")),
         rb("ci", "no-escalate", "Role", "no-escalate", user("updater")),
     ]);
     let climber =
@@ -212,6 +222,7 @@ fn escalate_on_a_bound_role() {
     assert_eq!(climber.scope, Scope::Namespace("ci".into()));
     assert!(climber.hops[0].action.contains("rewrite Role self"));
     assert!(find(&answers, &SubjectRef::user("updater"), AccessPath::Escalate).is_none());
+    assert!(find(&answers, &SubjectRef::user("creator"), AccessPath::Escalate).is_none());
 }
 
 #[test]

@@ -8,7 +8,7 @@ use std::io::{self, Write};
 
 /// Write one alert as one JSON line.
 pub fn write_jsonl(alert: &Alert, out: &mut dyn Write) -> io::Result<()> {
-    serde_json::to_writer(&mut *out, alert).map_err(io::Error::other)?;
+    serde_json::to_writer(&mut *out, alert).map_err(io::Error::from)?;
     out.write_all(b"\n")
 }
 

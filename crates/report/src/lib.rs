@@ -7,5 +7,6 @@
 #![deny(missing_docs)]
 
 pub mod alerts;
+pub mod findings;
 pub mod sarif;
 pub mod summary;

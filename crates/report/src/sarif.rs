@@ -401,7 +401,7 @@ pub fn write_sarif_with(
             column_kind: "utf16CodeUnits",
         }],
     };
-    serde_json::to_writer_pretty(&mut w, &log).map_err(io::Error::other)?;
+    serde_json::to_writer_pretty(&mut w, &log).map_err(io::Error::from)?;
     w.write_all(b"\n")
 }
 

@@ -2,6 +2,7 @@
 
 mod hunt;
 mod rules;
+mod scan;
 
 use crate::args::{Cli, ColorChoice, Command};
 use crate::exit::Status;
@@ -10,6 +11,7 @@ use crate::exit::Status;
 pub fn run(cli: Cli) -> anyhow::Result<Status> {
     match cli.command {
         Command::Hunt(args) => hunt::run(args),
+        Command::Scan(args) => scan::run(args),
         Command::Rules(args) => rules::run(args),
     }
 }

@@ -289,7 +289,7 @@ pub const TEMPLATE_CHECKS: &[CheckDoc] = &[
         "Reverse shell",
         &["T1059.004", "T1071"],
         None,
-        "The command opens an interactive shell to a remote host: /dev/tcp redirections, nc/ncat -e, socat exec, bash -i with redirections, mkfifo with nc, python/perl/php socket shells.",
+        "The command opens an interactive shell to a remote host: /dev/tcp redirections, nc/ncat -e, socat exec, bash -i with redirections, mkfifo with nc, python/perl/php/ruby socket shells, remote-shell tools (tmate, gs-netcat, pwncat); exposing the pod through a tunnel service (ngrok, cloudflared, chisel, frp) is high.",
         "Delete the workload, block the destination, find the creator."
     ),
     doc!(
@@ -298,7 +298,7 @@ pub const TEMPLATE_CHECKS: &[CheckDoc] = &[
         "Cryptominer command",
         &["T1496"],
         None,
-        "The command runs a cryptominer: xmrig and friends, stratum+tcp:// URLs, mining-pool hosts or ports, --donate-level, wallet addresses.",
+        "The command runs a cryptominer: xmrig and friends, stratum+tcp:// URLs, mining-pool hosts, pool ports with miner credentials, --donate-level and other miner options, Monero and Dero wallet addresses.",
         "Delete the workload, check node CPU usage and other namespaces for siblings."
     ),
     doc!(

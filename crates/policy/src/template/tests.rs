@@ -600,6 +600,18 @@ fn service_accounts() {
     let hit = find(&f, "template.serviceAccount.privileged").expect("fires");
     assert_eq!(hit.severity, Severity::High);
     assert_eq!(hit.path, format!("{P}.serviceAccountName"));
+    // the namespace may come from outside the object (audit objectRef)
+    let mut bare = cronjob_in("kube-system", spec.clone());
+    bare["metadata"]
+        .as_object_mut()
+        .map(|m| m.remove("namespace"));
+    assert!(
+        judge_object(&bare, &TemplatePolicy::default())
+            .expect("ok")
+            .is_empty()
+    );
+    let f = judge_object_in(&bare, Some("kube-system"), &TemplatePolicy::default()).expect("ok");
+    assert!(find(&f, "template.serviceAccount.privileged").is_some());
     // the same name in an application namespace is just a name
     assert!(judge(spec).is_empty());
     let f = judge(with(
@@ -1113,5 +1125,60 @@ fn every_emitted_check_is_documented() {
     for f in judge(spec) {
         let doc = crate::check_doc(f.check).unwrap_or_else(|| panic!("{} undocumented", f.check));
         assert_eq!(doc.attack, f.attack);
+    }
+}
+
+#[test]
+fn broad_benign_job_commands_stay_at_or_below_low() {
+    let scripts = [
+        "set -euo pipefail; pg_dumpall -h $PGHOST | zstd -T0 > /backup/all-$(date +%s).sql.zst && find /backup -mtime +7 -delete",
+        "mongodump --uri=$MONGO_URI --archive=/backup/db.gz --gzip",
+        "redis-cli -h redis BGSAVE && sleep 30 && cp /data/dump.rdb /backup/",
+        "aws s3 cp /tmp/report.csv s3://reports/$(date +%F)/report.csv --sse aws:kms",
+        "gsutil -m rsync -r /data gs://bucket/data",
+        "az storage blob upload-batch -d backups -s /data",
+        "rclone sync /data remote:backups --transfers 8",
+        "restic -r s3:s3.amazonaws.com/bucket backup /data && restic forget --keep-daily 7 --prune",
+        "kubectl -n apps rollout restart deployment/web",
+        "kubectl delete pods --field-selector=status.phase=Failed -A",
+        "kubectl get cronjobs -A -o wide",
+        "kubectl annotate ns apps last-audit=$(date +%s) --overwrite",
+        "helm upgrade --install app ./chart -f values.yaml --wait",
+        "certbot renew --deploy-hook 'nginx -s reload'",
+        "curl -fsS -X POST https://api.pagerduty.com/heartbeat -H 'Authorization: Token token=$PD_TOKEN'",
+        "curl --fail --silent --show-error --retry 5 https://status.example.com/api/ping",
+        "wget -q --spider https://www.example.com/ || exit 1",
+        "python3 -m app.jobs.cleanup --older-than 30d",
+        "node dist/jobs/sendDigest.js",
+        "java -Xmx512m -jar /app/batch.jar --spring.batch.job.names=nightly",
+        "php artisan schedule:run",
+        "bundle exec rake maintenance:purge",
+        "./manage.py clearsessions && ./manage.py send_queued_mail",
+        "psql -h db -U app -c 'VACUUM ANALYZE;'",
+        "mysql -h db -e 'OPTIMIZE TABLE sessions'",
+        "echo 'select count(*) from users' | psql -h db -U app app",
+        "tar czf /backup/www-$(date +%F).tgz -C /var/www html",
+        "find /data/tmp -type f -mmin +60 -delete",
+        "logrotate -s /var/lib/logrotate/status /etc/logrotate.conf",
+        "docker-registry garbage-collect /etc/docker/registry/config.yml",
+        "trivy image --exit-code 0 --severity HIGH,CRITICAL registry.example.com/app:1.2.3",
+        "clamscan -r /data --infected --remove=no",
+        "openssl req -new -newkey rsa:2048 -nodes -keyout /certs/tls.key -subj /CN=app",
+        "vault kv get -format=json secret/app | jq -r .data.data > /secrets/app.json",
+        "git clone --depth 1 https://github.com/org/configs.git /tmp/c && cp /tmp/c/*.yaml /config/",
+        "until curl -fs http://api:8080/healthz; do echo waiting; sleep 2; done; /app/migrate up",
+        "sleep $((RANDOM % 300)); /app/sync --full",
+        "cat /etc/os-release; uname -a; df -h",
+        "echo $PAYLOAD_B64 | base64 -d | gunzip > /tmp/seed.sql && psql -f /tmp/seed.sql",
+        "while read -r ns; do kubectl -n \"$ns\" delete job -l cleanup=true; done < /config/namespaces",
+        "for i in 1 2 3; do nc -z kafka 9092 && break; sleep 5; done",
+        "grep -c ERROR /var/log/app/app.log | tee /metrics/errors",
+        "exec /usr/local/bin/descheduler --policy-config-file /policy/policy.yaml --v 3",
+        "s3cmd --access_key=$A --secret_key=$S sync /data s3://b/",
+        "python - <<'EOF'\nimport json\nprint(json.dumps({'ok': True}))\nEOF",
+    ];
+    for script in scripts {
+        let f = judge(with_command(json!(["/bin/sh", "-c", script])));
+        assert!(max_severity(&f) <= Severity::Low, "{script}: {f:#?}");
     }
 }

@@ -1,0 +1,228 @@
+//! The event abstraction Sigma rules are evaluated against, and its implementation over
+//! `serde_json::Value` with dotted paths, array fan-out, a field-mapping table and an optional
+//! leaf-name fallback.
+
+use std::borrow::Cow;
+use std::cell::OnceCell;
+use std::collections::HashMap;
+
+/// One value an event holds for a field.
+#[derive(Debug, Clone, PartialEq)]
+pub enum FieldValue<'a> {
+    /// A string.
+    Str(Cow<'a, str>),
+    /// A number.
+    Num(f64),
+    /// A boolean.
+    Bool(bool),
+    /// JSON `null`.
+    Null,
+    /// A map or list that is not a leaf: it exists, but only `*` and `exists` match it.
+    Object,
+}
+
+impl FieldValue<'_> {
+    /// Calls `f` with the value's text (numbers and booleans as written in JSON).
+    pub fn with_text<R>(&self, f: impl FnOnce(&str) -> R) -> R {
+        match self {
+            FieldValue::Str(s) => f(s),
+            FieldValue::Num(n) => f(&n.to_string()),
+            FieldValue::Bool(b) => f(if *b { "true" } else { "false" }),
+            FieldValue::Null => f("null"),
+            FieldValue::Object => f(""),
+        }
+    }
+
+    /// The numeric value: numbers, and strings that parse as numbers.
+    pub fn as_number(&self) -> Option<f64> {
+        match self {
+            FieldValue::Num(n) => Some(*n),
+            FieldValue::Str(s) => s.trim().parse().ok(),
+            _ => None,
+        }
+    }
+}
+
+/// Zero or more values of one field (several when a path fans out over an array).
+pub type FieldValues<'a> = Vec<FieldValue<'a>>;
+
+/// What a Sigma rule can ask of an event.
+pub trait Event {
+    /// Every value of the field `name` (a Sigma field name, resolved by the implementation).
+    fn field(&self, name: &str) -> FieldValues<'_>;
+    /// Every string leaf of the event, for keyword (full-text) searches.
+    fn keywords(&self) -> impl Iterator<Item = &str>;
+}
+
+/// How Sigma field names resolve to JSON paths.
+#[derive(Debug, Clone, Default)]
+pub struct FieldMap {
+    /// Sigma name → JSON paths (dotted; arrays fan out). Names absent here are used as paths.
+    pub paths: HashMap<String, Vec<String>>,
+    /// When a name resolves to nothing, look for object keys with exactly this name anywhere.
+    pub leaf_fallback: bool,
+}
+
+impl FieldMap {
+    /// Identity mapping: Sigma names are dotted JSON paths (`objectRef.resource`).
+    pub fn raw() -> FieldMap {
+        FieldMap::default()
+    }
+
+    /// Generic JSON: dotted paths, then any key of that name anywhere in the document.
+    pub fn generic() -> FieldMap {
+        FieldMap { paths: HashMap::new(), leaf_fallback: true }
+    }
+
+    /// Adds (or extends) a mapping from a Sigma name to JSON paths.
+    pub fn with(mut self, name: &str, paths: &[&str]) -> FieldMap {
+        self.paths
+            .entry(name.to_string())
+            .or_default()
+            .extend(paths.iter().map(|p| p.to_string()));
+        self
+    }
+}
+
+/// A `serde_json::Value` seen through a [`FieldMap`].
+pub struct JsonEvent<'a> {
+    root: &'a serde_json::Value,
+    map: &'a FieldMap,
+    leaves: OnceCell<HashMap<&'a str, Vec<&'a serde_json::Value>>>,
+    strings: OnceCell<Vec<&'a str>>,
+}
+
+impl<'a> JsonEvent<'a> {
+    /// Wraps a parsed event.
+    pub fn new(root: &'a serde_json::Value, map: &'a FieldMap) -> JsonEvent<'a> {
+        JsonEvent { root, map, leaves: OnceCell::new(), strings: OnceCell::new() }
+    }
+
+    fn leaf_index(&self) -> &HashMap<&'a str, Vec<&'a serde_json::Value>> {
+        self.leaves.get_or_init(|| {
+            let mut index: HashMap<&'a str, Vec<&'a serde_json::Value>> = HashMap::new();
+            let mut stack = vec![self.root];
+            while let Some(v) = stack.pop() {
+                match v {
+                    serde_json::Value::Object(m) => {
+                        for (k, child) in m {
+                            index.entry(k.as_str()).or_default().push(child);
+                            stack.push(child);
+                        }
+                    }
+                    serde_json::Value::Array(items) => stack.extend(items.iter()),
+                    _ => {}
+                }
+            }
+            index
+        })
+    }
+}
+
+/// Resolves a dotted path with fan-out over arrays; a key containing dots is tried whole first.
+fn resolve<'v>(value: &'v serde_json::Value, path: &str, out: &mut Vec<&'v serde_json::Value>) {
+    match value {
+        serde_json::Value::Array(items) => {
+            for item in items {
+                resolve(item, path, out);
+            }
+        }
+        serde_json::Value::Object(map) => {
+            if let Some(v) = map.get(path) {
+                out.push(v);
+                return;
+            }
+            let mut split_at = path.find('.');
+            while let Some(i) = split_at {
+                let (head, tail) = (path.get(..i).unwrap_or(""), path.get(i + 1..).unwrap_or(""));
+                if let Some(child) = map.get(head) {
+                    resolve(child, tail, out);
+                    return;
+                }
+                split_at = path.get(i + 1..).and_then(|t| t.find('.')).map(|j| i + 1 + j);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// Turns resolved JSON values into field values, fanning out over arrays.
+fn push_values<'v>(v: &'v serde_json::Value, out: &mut FieldValues<'v>) {
+    match v {
+        serde_json::Value::String(s) => out.push(FieldValue::Str(Cow::Borrowed(s))),
+        serde_json::Value::Number(n) => out.push(n.as_f64().map_or(FieldValue::Str(Cow::Owned(n.to_string())), FieldValue::Num)),
+        serde_json::Value::Bool(b) => out.push(FieldValue::Bool(*b)),
+        serde_json::Value::Null => out.push(FieldValue::Null),
+        serde_json::Value::Array(items) => {
+            if items.is_empty() {
+                out.push(FieldValue::Object);
+            }
+            for item in items {
+                push_values(item, out);
+            }
+        }
+        serde_json::Value::Object(_) => out.push(FieldValue::Object),
+    }
+}
+
+impl Event for JsonEvent<'_> {
+    fn field(&self, name: &str) -> FieldValues<'_> {
+        let mut found = Vec::new();
+        match self.map.paths.get(name) {
+            Some(paths) => {
+                for p in paths {
+                    resolve(self.root, p, &mut found);
+                }
+            }
+            None => resolve(self.root, name, &mut found),
+        }
+        if found.is_empty() && self.map.leaf_fallback {
+            let leaf = name.rsplit('.').next().unwrap_or(name);
+            if let Some(vs) = self.leaf_index().get(leaf) {
+                found.extend(vs.iter().copied());
+            }
+        }
+        let mut out = Vec::with_capacity(found.len());
+        for v in found {
+            push_values(v, &mut out);
+        }
+        out
+    }
+
+    fn keywords(&self) -> impl Iterator<Item = &str> {
+        self.strings
+            .get_or_init(|| {
+                let mut out = Vec::new();
+                let mut stack = vec![self.root];
+                while let Some(v) = stack.pop() {
+                    match v {
+                        serde_json::Value::String(s) => out.push(s.as_str()),
+                        serde_json::Value::Object(m) => stack.extend(m.values()),
+                        serde_json::Value::Array(items) => stack.extend(items.iter()),
+                        _ => {}
+                    }
+                }
+                out
+            })
+            .iter()
+            .copied()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn dotted_paths_fan_out_over_arrays() {
+        let v = json!({"requestObject": {"spec": {"containers": [{"image": "a"}, {"image": "b"}]}}, "a.b": 1});
+        let map = FieldMap::raw();
+        let e = JsonEvent::new(&v, &map);
+        assert_eq!(e.field("requestObject.spec.containers.image").len(), 2);
+        assert_eq!(e.field("a.b"), vec![FieldValue::Num(1.0)]);
+        assert!(e.field("image").is_empty());
+        let generic = FieldMap::generic();
+        assert_eq!(JsonEvent::new(&v, &generic).field("image").len(), 2);
+    }
+}

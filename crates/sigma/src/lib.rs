@@ -1,0 +1,38 @@
+//! jobwarden's Sigma engine.
+//!
+//! * [`load_paths`] / [`load_str`] read Sigma rules (single rules, multi-document collections
+//!   with `action: global|reset|repeat`, correlation rules) into a [`LoadReport`] of compiled
+//!   [`Rule`]s and [`LoadError`]s naming file, line and the unsupported construct.
+//! * [`Engine`] evaluates rules against any [`Event`] (a [`JsonEvent`] over `serde_json::Value`
+//!   ships here), routes by [`LogsourceKind`], derives prefilter needles, lints rules against the
+//!   audit schema and keeps bounded correlation state ([`Engine::observe`], [`Engine::finish`]).
+//! * [`match_alert`] / [`correlation_alert`] turn results into `jobwarden.alert/v1` alerts.
+//!
+//! Supported: the whole detection syntax of Sigma v2 (lists, maps, `null`, wildcards with
+//! escapes, keywords, modifiers `contains startswith endswith all windash base64 base64offset
+//! utf16le utf16be utf16 wide re i m s cidr exists cased neq gt gte lt lte fieldref expand`),
+//! conditions with `and or not ( )`, `1 of`/`any of`/`all of` patterns and `them`, and the
+//! correlation types `event_count value_count temporal temporal_ordered`. Not supported (each is
+//! a load error, never a silent drop): time-part modifiers, `N of` for N > 1, legacy `| count()`
+//! aggregations, meta filter rules and chained correlations.
+
+#![deny(missing_docs)]
+
+mod alert;
+mod condition;
+mod engine;
+mod event;
+mod load;
+mod rule;
+mod value;
+
+pub use alert::{AlertContext, attack_ids, correlation_alert, match_alert, severity};
+pub use engine::{
+    CorrelationHit, CorrelationStats, Engine, EngineOptions, LintWarning, LogsourceKind, MIN_NEEDLE, RuleMatch,
+    UnknownReference, default_host_map,
+};
+pub use event::{Event, FieldMap, FieldValue, FieldValues, JsonEvent};
+pub use load::{LoadError, LoadOptions, LoadReport, load_path, load_paths, load_str};
+pub use rule::{
+    Binding, CorrelationRule, CorrelationType, CountCondition, DetectionRule, FieldUse, Level, Logsource, Rule,
+};

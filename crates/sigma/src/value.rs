@@ -1,0 +1,869 @@
+//! Sigma values and modifiers: turns one detection key (`Field|mod|mod`) and its values into a
+//! compiled [`FieldTest`], and evaluates it against the values an event holds for that field.
+//!
+//! Semantics follow the Sigma specification v2 and pySigma where the specification is silent:
+//! string matching is case-insensitive unless `cased`; `*`/`?` are wildcards, `\*`, `\?` and
+//! `\\` escape them, any other backslash is literal; `re` is case-sensitive unless `i`; a
+//! number in a rule matches a number or a string with the same text (`403` matches `"403"`).
+
+use crate::event::{Event, FieldValue};
+use aho_corasick::AhoCorasick;
+use base64::Engine as _;
+use regex::Regex;
+use std::borrow::Cow;
+use std::collections::HashMap;
+use std::net::IpAddr;
+
+/// One piece of a Sigma string value after wildcard parsing.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum Part {
+    /// Literal text.
+    Lit(String),
+    /// `*`: any run of characters.
+    Star,
+    /// `?`: exactly one character.
+    One,
+}
+
+/// A value during modifier application: text with wildcards, or raw bytes (after `utf16*`).
+#[derive(Debug, Clone)]
+enum Encoded {
+    Text(Vec<Part>),
+    Bytes(Vec<u8>),
+}
+
+/// Every modifier this engine knows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Modifier {
+    Contains,
+    StartsWith,
+    EndsWith,
+    All,
+    Windash,
+    Base64,
+    Base64Offset,
+    Utf16le,
+    Utf16be,
+    Utf16,
+    Re,
+    ReI,
+    ReM,
+    ReS,
+    Cidr,
+    Exists,
+    Cased,
+    Neq,
+    Gt,
+    Gte,
+    Lt,
+    Lte,
+    FieldRef,
+    Expand,
+}
+
+impl Modifier {
+    fn parse(name: &str) -> Option<Modifier> {
+        Some(match name {
+            "contains" => Modifier::Contains,
+            "startswith" => Modifier::StartsWith,
+            "endswith" => Modifier::EndsWith,
+            "all" => Modifier::All,
+            "windash" => Modifier::Windash,
+            "base64" => Modifier::Base64,
+            "base64offset" => Modifier::Base64Offset,
+            "utf16le" | "wide" => Modifier::Utf16le,
+            "utf16be" => Modifier::Utf16be,
+            "utf16" => Modifier::Utf16,
+            "re" => Modifier::Re,
+            "i" | "ignorecase" => Modifier::ReI,
+            "m" | "multiline" => Modifier::ReM,
+            "s" | "dotall" => Modifier::ReS,
+            "cidr" => Modifier::Cidr,
+            "exists" => Modifier::Exists,
+            "cased" => Modifier::Cased,
+            "neq" => Modifier::Neq,
+            "gt" => Modifier::Gt,
+            "gte" => Modifier::Gte,
+            "lt" => Modifier::Lt,
+            "lte" => Modifier::Lte,
+            "fieldref" => Modifier::FieldRef,
+            "expand" => Modifier::Expand,
+            _ => return None,
+        })
+    }
+}
+
+/// Numeric comparison operators (`gt`, `gte`, `lt`, `lte`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum NumOp {
+    Gt,
+    Gte,
+    Lt,
+    Lte,
+}
+
+impl NumOp {
+    fn holds(self, left: f64, right: f64) -> bool {
+        match self {
+            NumOp::Gt => left > right,
+            NumOp::Gte => left >= right,
+            NumOp::Lt => left < right,
+            NumOp::Lte => left <= right,
+        }
+    }
+}
+
+/// How a fieldref compares the two fields.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum RefMode {
+    Equal,
+    Contains,
+    StartsWith,
+    EndsWith,
+}
+
+/// One compiled string pattern, already lowercased when the matcher is case-insensitive.
+#[derive(Debug, Clone)]
+pub(crate) enum Pat {
+    /// A lone `*`: any value, including objects.
+    Any,
+    Exact(String),
+    Prefix(String),
+    Suffix(String),
+    Contains(String),
+    Glob(Regex),
+}
+
+impl Pat {
+    fn matches(&self, hay: &str) -> bool {
+        match self {
+            Pat::Any => true,
+            Pat::Exact(p) => hay == p,
+            Pat::Prefix(p) => hay.starts_with(p.as_str()),
+            Pat::Suffix(p) => hay.ends_with(p.as_str()),
+            Pat::Contains(p) => hay.contains(p.as_str()),
+            Pat::Glob(re) => re.is_match(hay),
+        }
+    }
+
+    /// The longest literal every matching string contains, for the prefilter.
+    pub(crate) fn needle(&self) -> Option<String> {
+        match self {
+            Pat::Any => None,
+            Pat::Exact(p) | Pat::Prefix(p) | Pat::Suffix(p) | Pat::Contains(p) => Some(p.clone()),
+            Pat::Glob(_) => None,
+        }
+    }
+}
+
+/// OR of string patterns over one case mode; many `contains` become one Aho-Corasick automaton.
+#[derive(Debug, Clone)]
+pub(crate) struct StrMatcher {
+    pub(crate) cased: bool,
+    pats: Vec<Pat>,
+    contains_ac: Option<AhoCorasick>,
+    /// Literals one of which every matching value contains; None when a pattern has none.
+    needles: Option<Vec<String>>,
+}
+
+/// From this many `contains` patterns on, one automaton beats a loop of `str::contains`.
+const AC_THRESHOLD: usize = 6;
+
+impl StrMatcher {
+    fn new(cased: bool, mut pats: Vec<Pat>, glob_needles: Vec<Option<String>>) -> StrMatcher {
+        let mut needles = Some(Vec::new());
+        for p in &pats {
+            if !matches!(p, Pat::Glob(_)) {
+                match (p.needle(), needles.as_mut()) {
+                    (Some(n), Some(list)) => list.push(n),
+                    _ => needles = None,
+                }
+            }
+        }
+        for n in glob_needles {
+            match (n, needles.as_mut()) {
+                (Some(n), Some(list)) => list.push(n),
+                _ => needles = None,
+            }
+        }
+        let contains: Vec<String> = pats
+            .iter()
+            .filter_map(|p| match p {
+                Pat::Contains(s) => Some(s.clone()),
+                _ => None,
+            })
+            .collect();
+        let mut contains_ac = None;
+        if contains.len() >= AC_THRESHOLD
+            && let Ok(ac) = AhoCorasick::new(&contains)
+        {
+            contains_ac = Some(ac);
+            pats.retain(|p| !matches!(p, Pat::Contains(_)));
+        }
+        StrMatcher { cased, pats, contains_ac, needles }
+    }
+
+    pub(crate) fn matches_text(&self, text: &str) -> bool {
+        let hay = if self.cased { Cow::Borrowed(text) } else { fold(text) };
+        if let Some(ac) = &self.contains_ac
+            && ac.is_match(hay.as_ref())
+        {
+            return true;
+        }
+        self.pats.iter().any(|p| p.matches(&hay))
+    }
+
+    fn matches_any_value(&self) -> bool {
+        self.pats.iter().any(|p| matches!(p, Pat::Any))
+    }
+
+    /// Needles for the prefilter: None when some pattern has no literal.
+    pub(crate) fn needles(&self) -> Option<Vec<String>> {
+        self.needles.clone()
+    }
+}
+
+/// Case-folds text the same way patterns are folded: ASCII fast path, Unicode otherwise.
+pub(crate) fn fold(text: &str) -> Cow<'_, str> {
+    if text.is_ascii() {
+        if text.bytes().any(|b| b.is_ascii_uppercase()) {
+            Cow::Owned(text.to_ascii_lowercase())
+        } else {
+            Cow::Borrowed(text)
+        }
+    } else {
+        Cow::Owned(text.to_lowercase())
+    }
+}
+
+/// An IPv4 or IPv6 network.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Cidr {
+    addr: IpAddr,
+    prefix: u8,
+}
+
+impl Cidr {
+    fn parse(text: &str) -> Option<Cidr> {
+        let (addr, prefix) = match text.split_once('/') {
+            Some((a, p)) => (a.trim().parse::<IpAddr>().ok()?, p.trim().parse::<u8>().ok()?),
+            None => {
+                let a = text.trim().parse::<IpAddr>().ok()?;
+                (a, if a.is_ipv4() { 32 } else { 128 })
+            }
+        };
+        let max = if addr.is_ipv4() { 32 } else { 128 };
+        (prefix <= max).then_some(Cidr { addr, prefix })
+    }
+
+    fn contains(&self, ip: IpAddr) -> bool {
+        match (self.addr, ip) {
+            (IpAddr::V4(net), IpAddr::V4(ip)) => {
+                let mask = u32::MAX.checked_shl(32 - u32::from(self.prefix)).unwrap_or(0);
+                u32::from(net) & mask == u32::from(ip) & mask
+            }
+            (IpAddr::V6(net), IpAddr::V6(ip)) => {
+                let mask = u128::MAX.checked_shl(128 - u32::from(self.prefix)).unwrap_or(0);
+                u128::from(net) & mask == u128::from(ip) & mask
+            }
+            _ => false,
+        }
+    }
+}
+
+/// One test on a field's values.
+#[derive(Debug, Clone)]
+pub(crate) enum ValueTest {
+    Str(StrMatcher),
+    Regex(Regex),
+    Cidr(Vec<Cidr>),
+    Num(NumOp, f64),
+    Exists(bool),
+    Null,
+    FieldRef {
+        other: String,
+        mode: RefMode,
+        cased: bool,
+    },
+    Not(Box<ValueTest>),
+}
+
+impl ValueTest {
+    fn test<E: Event + ?Sized>(&self, values: &[FieldValue<'_>], event: &E) -> bool {
+        match self {
+            ValueTest::Str(m) => values.iter().any(|v| match v {
+                FieldValue::Object => m.matches_any_value(),
+                FieldValue::Null => false,
+                other => other.with_text(|t| m.matches_text(t)),
+            }),
+            ValueTest::Regex(re) => values.iter().any(|v| match v {
+                FieldValue::Object | FieldValue::Null => false,
+                other => other.with_text(|t| re.is_match(t)),
+            }),
+            ValueTest::Cidr(nets) => values.iter().any(|v| match v {
+                FieldValue::Str(s) => s
+                    .trim()
+                    .parse::<IpAddr>()
+                    .is_ok_and(|ip| nets.iter().any(|n| n.contains(ip))),
+                _ => false,
+            }),
+            ValueTest::Num(op, limit) => values
+                .iter()
+                .any(|v| v.as_number().is_some_and(|n| op.holds(n, *limit))),
+            ValueTest::Exists(want) => !values.is_empty() == *want,
+            ValueTest::Null => values.iter().all(|v| matches!(v, FieldValue::Null)),
+            ValueTest::FieldRef { other, mode, cased } => {
+                let others = event.field(other);
+                values.iter().any(|v| {
+                    v.with_text(|left| {
+                        others.iter().any(|o| {
+                            o.with_text(|right| {
+                                let (l, r) = if *cased {
+                                    (Cow::Borrowed(left), Cow::Borrowed(right))
+                                } else {
+                                    (fold(left), fold(right))
+                                };
+                                match mode {
+                                    RefMode::Equal => l == r,
+                                    RefMode::Contains => l.contains(r.as_ref()),
+                                    RefMode::StartsWith => l.starts_with(r.as_ref()),
+                                    RefMode::EndsWith => l.ends_with(r.as_ref()),
+                                }
+                            })
+                        })
+                    })
+                })
+            }
+            ValueTest::Not(inner) => !inner.test(values, event),
+        }
+    }
+
+    /// Needles any matching event must contain (None: no literal is guaranteed).
+    pub(crate) fn needles(&self) -> Option<Vec<String>> {
+        match self {
+            ValueTest::Str(m) => m.needles(),
+            _ => None,
+        }
+    }
+}
+
+/// A compiled `field|modifiers: values` entry (or a keyword list when `field` is None).
+#[derive(Debug, Clone)]
+pub(crate) struct FieldTest {
+    /// The Sigma field name; None for keyword (full-text) tests.
+    pub(crate) field: Option<String>,
+    /// `all`: every test must hold; otherwise one is enough.
+    pub(crate) all: bool,
+    pub(crate) tests: Vec<ValueTest>,
+}
+
+impl FieldTest {
+    pub(crate) fn eval<E: Event + ?Sized>(&self, event: &E) -> bool {
+        match &self.field {
+            Some(name) => {
+                let values = event.field(name);
+                if self.all {
+                    self.tests.iter().all(|t| t.test(&values, event))
+                } else {
+                    self.tests.iter().any(|t| t.test(&values, event))
+                }
+            }
+            None => {
+                let check = |t: &ValueTest| match t {
+                    ValueTest::Str(m) => event.keywords().any(|k| m.matches_text(k)),
+                    ValueTest::Regex(re) => event.keywords().any(|k| re.is_match(k)),
+                    _ => false,
+                };
+                if self.all {
+                    self.tests.iter().all(check)
+                } else {
+                    self.tests.iter().any(check)
+                }
+            }
+        }
+    }
+
+    /// Needles for the prefilter: for an OR, the union of every test's needles; for `all`, the
+    /// best single test's needles.
+    pub(crate) fn needles(&self) -> Option<Vec<String>> {
+        if self.all {
+            self.tests
+                .iter()
+                .filter_map(ValueTest::needles)
+                .max_by_key(|n| n.iter().map(String::len).min().unwrap_or(0))
+        } else {
+            let mut out = Vec::new();
+            for t in &self.tests {
+                out.extend(t.needles()?);
+            }
+            Some(out)
+        }
+    }
+}
+
+/// Why a detection entry could not be compiled; the loader adds file and line.
+pub(crate) type CompileError = String;
+
+/// A scalar from the rule text.
+fn scalar_text(v: &serde_json::Value) -> Option<String> {
+    match v {
+        serde_json::Value::String(s) => Some(s.clone()),
+        serde_json::Value::Number(n) => Some(n.to_string()),
+        serde_json::Value::Bool(b) => Some(b.to_string()),
+        _ => None,
+    }
+}
+
+/// Parses wildcards and escapes of a Sigma string.
+pub(crate) fn parse_wildcards(text: &str) -> Vec<Part> {
+    let mut parts = Vec::new();
+    let mut lit = String::new();
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' => match chars.peek() {
+                Some(&n @ ('*' | '?' | '\\')) => {
+                    lit.push(n);
+                    chars.next();
+                }
+                _ => lit.push('\\'),
+            },
+            '*' | '?' => {
+                if !lit.is_empty() {
+                    parts.push(Part::Lit(std::mem::take(&mut lit)));
+                }
+                parts.push(if c == '*' { Part::Star } else { Part::One });
+            }
+            _ => lit.push(c),
+        }
+    }
+    if !lit.is_empty() {
+        parts.push(Part::Lit(lit));
+    }
+    parts
+}
+
+fn literal_only(parts: &[Part]) -> Option<String> {
+    let mut out = String::new();
+    for p in parts {
+        match p {
+            Part::Lit(s) => out.push_str(s),
+            _ => return None,
+        }
+    }
+    Some(out)
+}
+
+fn encoded_bytes(v: &Encoded, modifier: &str) -> Result<Vec<u8>, CompileError> {
+    match v {
+        Encoded::Bytes(b) => Ok(b.clone()),
+        Encoded::Text(parts) => literal_only(parts)
+            .map(String::into_bytes)
+            .ok_or_else(|| format!("`{modifier}` cannot encode a value with wildcards")),
+    }
+}
+
+fn text_of(v: &Encoded) -> Vec<Part> {
+    match v {
+        Encoded::Text(p) => p.clone(),
+        // Bytes that reach matching compare as Latin-1 text (one char per byte).
+        Encoded::Bytes(b) => vec![Part::Lit(b.iter().map(|&x| char::from(x)).collect())],
+    }
+}
+
+fn b64(bytes: &[u8]) -> String {
+    base64::engine::general_purpose::STANDARD.encode(bytes)
+}
+
+/// pySigma's base64offset: the three encodings of the value at each offset, with the
+/// characters that depend on unknown neighbours cut off.
+fn base64_offsets(bytes: &[u8]) -> Vec<String> {
+    let mut out = Vec::new();
+    for shift in 0..3usize {
+        let mut padded = vec![b' '; shift];
+        padded.extend_from_slice(bytes);
+        let enc = b64(&padded);
+        let start = [0usize, 2, 3][shift];
+        let end_cut = [0usize, 3, 2][(bytes.len() + shift) % 3];
+        let end = enc.len().saturating_sub(end_cut);
+        if let Some(s) = enc.get(start..end)
+            && !s.is_empty()
+        {
+            out.push(s.to_string());
+        }
+    }
+    out
+}
+
+const WINDASH_CHARS: [char; 5] = ['-', '/', '\u{2013}', '\u{2014}', '\u{2015}'];
+
+fn is_word(c: char) -> bool {
+    c.is_alphanumeric() || c == '_'
+}
+
+/// Replaces every dash at the start of a parameter (`\B[-/]\b`) by `with`.
+fn windash_replace(parts: &[Part], with: char) -> Vec<Part> {
+    parts
+        .iter()
+        .map(|p| match p {
+            Part::Lit(s) => {
+                let chars: Vec<char> = s.chars().collect();
+                let mut out = String::with_capacity(s.len());
+                for (i, &c) in chars.iter().enumerate() {
+                    let prev_word = i.checked_sub(1).and_then(|j| chars.get(j)).is_some_and(|&p| is_word(p));
+                    let next_word = chars.get(i + 1).is_some_and(|&n| is_word(n));
+                    if (c == '-' || c == '/') && !prev_word && next_word {
+                        out.push(with);
+                    } else {
+                        out.push(c);
+                    }
+                }
+                Part::Lit(out)
+            }
+            other => other.clone(),
+        })
+        .collect()
+}
+
+fn utf16(text: &[u8], big_endian: bool, bom: bool) -> Result<Vec<u8>, CompileError> {
+    let s = std::str::from_utf8(text).map_err(|_| "utf16 of non-UTF-8 bytes".to_string())?;
+    let mut out = Vec::new();
+    if bom {
+        out.extend_from_slice(&[0xFF, 0xFE]);
+    }
+    for unit in s.encode_utf16() {
+        if big_endian {
+            out.extend_from_slice(&unit.to_be_bytes());
+        } else {
+            out.extend_from_slice(&unit.to_le_bytes());
+        }
+    }
+    Ok(out)
+}
+
+/// Compiles parts (already folded when case-insensitive) into a pattern plus its needle.
+fn compile_parts(parts: &[Part]) -> Result<(Pat, Option<String>), CompileError> {
+    let longest = parts
+        .iter()
+        .filter_map(|p| match p {
+            Part::Lit(s) => Some(s.clone()),
+            _ => None,
+        })
+        .max_by_key(String::len);
+    match parts {
+        [] => Ok((Pat::Exact(String::new()), None)),
+        [Part::Star] => Ok((Pat::Any, None)),
+        [Part::Lit(s)] => Ok((Pat::Exact(s.clone()), None)),
+        [Part::Lit(s), Part::Star] => Ok((Pat::Prefix(s.clone()), None)),
+        [Part::Star, Part::Lit(s)] => Ok((Pat::Suffix(s.clone()), None)),
+        [Part::Star, Part::Lit(s), Part::Star] => Ok((Pat::Contains(s.clone()), None)),
+        _ => {
+            let mut re = String::from("(?s)^");
+            for p in parts {
+                match p {
+                    Part::Lit(s) => re.push_str(&regex::escape(s)),
+                    Part::Star => re.push_str(".*"),
+                    Part::One => re.push('.'),
+                }
+            }
+            re.push('$');
+            let compiled = Regex::new(&re).map_err(|e| format!("wildcard pattern: {e}"))?;
+            Ok((Pat::Glob(compiled), longest))
+        }
+    }
+}
+
+fn fold_parts(parts: Vec<Part>) -> Vec<Part> {
+    parts
+        .into_iter()
+        .map(|p| match p {
+            Part::Lit(s) => Part::Lit(fold(&s).into_owned()),
+            other => other,
+        })
+        .collect()
+}
+
+/// Replaces `%name%` placeholders with every configured value (the `expand` modifier).
+fn expand_placeholders(
+    text: &str,
+    placeholders: &HashMap<String, Vec<String>>,
+) -> Result<Vec<String>, CompileError> {
+    let mut results = vec![String::new()];
+    let mut rest = text;
+    while let Some(start) = rest.find('%') {
+        let after = rest.get(start + 1..).unwrap_or("");
+        let Some(len) = after.find('%') else { break };
+        let name = after.get(..len).unwrap_or("");
+        let prefix = rest.get(..start).unwrap_or("");
+        let values = placeholders
+            .get(name)
+            .ok_or_else(|| format!("`expand` placeholder `%{name}%` has no values in the configuration"))?;
+        let mut next = Vec::new();
+        for r in &results {
+            for v in values {
+                next.push(format!("{r}{prefix}{v}"));
+            }
+        }
+        results = next;
+        rest = after.get(len + 1..).unwrap_or("");
+    }
+    for r in &mut results {
+        r.push_str(rest);
+    }
+    Ok(results)
+}
+
+/// Compiles one detection entry: `key` is `Field|mod|...` (or empty / `|mod` for keywords).
+pub(crate) fn compile_field(
+    key: &str,
+    value: &serde_json::Value,
+    placeholders: &HashMap<String, Vec<String>>,
+) -> Result<FieldTest, CompileError> {
+    let mut segments = key.split('|');
+    let field_name = segments.next().unwrap_or("").trim();
+    let mut mods = Vec::new();
+    for m in segments {
+        mods.push(Modifier::parse(m.trim()).ok_or_else(|| format!("unsupported modifier `{m}` in `{key}`"))?);
+    }
+    let field = (!field_name.is_empty()).then(|| field_name.to_string());
+    let raw_values: Vec<&serde_json::Value> = match value {
+        serde_json::Value::Array(items) => items.iter().collect(),
+        other => vec![other],
+    };
+    if raw_values.is_empty() {
+        return Err(format!("`{key}` has an empty value list"));
+    }
+    compile_values(key, field, &mods, &raw_values, placeholders)
+}
+
+/// Compiles a keyword list (full-text search): every value is a `contains` match.
+pub(crate) fn compile_keywords(
+    values: &[&serde_json::Value],
+    placeholders: &HashMap<String, Vec<String>>,
+) -> Result<FieldTest, CompileError> {
+    compile_values("keywords", None, &[], values, placeholders)
+}
+
+fn compile_values(
+    key: &str,
+    field: Option<String>,
+    mods: &[Modifier],
+    raw_values: &[&serde_json::Value],
+    placeholders: &HashMap<String, Vec<String>>,
+) -> Result<FieldTest, CompileError> {
+    let has = |m: Modifier| mods.contains(&m);
+    let all = has(Modifier::All);
+    let cased = has(Modifier::Cased);
+    let neq = has(Modifier::Neq);
+    let is_keyword = field.is_none();
+    let mut tests = Vec::new();
+
+    if has(Modifier::Exists) {
+        let [serde_json::Value::Bool(want)] = raw_values else {
+            return Err(format!("`{key}`: `exists` takes `true` or `false`"));
+        };
+        if is_keyword {
+            return Err("`exists` needs a field".into());
+        }
+        return Ok(FieldTest { field, all: false, tests: vec![ValueTest::Exists(*want)] });
+    }
+
+    let num_op = mods.iter().find_map(|m| match m {
+        Modifier::Gt => Some(NumOp::Gt),
+        Modifier::Gte => Some(NumOp::Gte),
+        Modifier::Lt => Some(NumOp::Lt),
+        Modifier::Lte => Some(NumOp::Lte),
+        _ => None,
+    });
+
+    let mut str_pats: Vec<Pat> = Vec::new();
+    let mut glob_needles: Vec<Option<String>> = Vec::new();
+    let wrap = |t: ValueTest| if neq { ValueTest::Not(Box::new(t)) } else { t };
+
+    for raw in raw_values {
+        if raw.is_null() {
+            if is_keyword {
+                return Err("a keyword cannot be null".into());
+            }
+            tests.push(wrap(ValueTest::Null));
+            continue;
+        }
+        let Some(text) = scalar_text(raw) else {
+            return Err(format!("`{key}`: a value must be a string, number, boolean or null, not a map or list"));
+        };
+        if let Some(op) = num_op {
+            let n: f64 = text
+                .parse()
+                .map_err(|_| format!("`{key}`: `{text}` is not a number"))?;
+            tests.push(wrap(ValueTest::Num(op, n)));
+            continue;
+        }
+        if has(Modifier::Re) {
+            let mut flags = String::new();
+            if has(Modifier::ReI) {
+                flags.push('i');
+            }
+            if has(Modifier::ReM) {
+                flags.push('m');
+            }
+            if has(Modifier::ReS) {
+                flags.push('s');
+            }
+            let pattern = if flags.is_empty() { text.clone() } else { format!("(?{flags}){text}") };
+            let re = Regex::new(&pattern)
+                .map_err(|e| format!("`{key}`: regular expression not supported: {}", first_line(&e.to_string())))?;
+            tests.push(wrap(ValueTest::Regex(re)));
+            continue;
+        }
+        if has(Modifier::Cidr) {
+            let net = Cidr::parse(&text).ok_or_else(|| format!("`{key}`: `{text}` is not a CIDR network"))?;
+            tests.push(wrap(ValueTest::Cidr(vec![net])));
+            continue;
+        }
+        if has(Modifier::FieldRef) {
+            let mode = if has(Modifier::Contains) {
+                RefMode::Contains
+            } else if has(Modifier::StartsWith) {
+                RefMode::StartsWith
+            } else if has(Modifier::EndsWith) {
+                RefMode::EndsWith
+            } else {
+                RefMode::Equal
+            };
+            if is_keyword {
+                return Err("`fieldref` needs a field".into());
+            }
+            tests.push(wrap(ValueTest::FieldRef { other: text, mode, cased }));
+            continue;
+        }
+        let texts = if has(Modifier::Expand) { expand_placeholders(&text, placeholders)? } else { vec![text] };
+        let mut alternatives: Vec<Encoded> = texts
+            .iter()
+            .map(|t| {
+                // Numbers and booleans never carry wildcards.
+                if raw.is_string() {
+                    Encoded::Text(parse_wildcards(t))
+                } else {
+                    Encoded::Text(vec![Part::Lit(t.clone())])
+                }
+            })
+            .collect();
+        if is_keyword {
+            alternatives = alternatives.iter().map(|v| wrap_parts(v, true, true)).collect();
+        }
+        for m in mods {
+            alternatives = apply_modifier(*m, alternatives)?;
+        }
+        let mut value_pats = Vec::new();
+        let mut value_needles = Vec::new();
+        for alt in alternatives {
+            let parts = text_of(&alt);
+            let parts = if cased { parts } else { fold_parts(parts) };
+            let (pat, needle) = compile_parts(&parts)?;
+            if matches!(pat, Pat::Glob(_)) {
+                value_needles.push(needle);
+            }
+            value_pats.push(pat);
+        }
+        if all || neq {
+            tests.push(wrap(ValueTest::Str(StrMatcher::new(cased, value_pats, value_needles))));
+        } else {
+            str_pats.extend(value_pats);
+            glob_needles.extend(value_needles);
+        }
+    }
+    if !str_pats.is_empty() {
+        tests.push(ValueTest::Str(StrMatcher::new(cased, str_pats, glob_needles)));
+    }
+    // `neq` over several values means "none of them": every negated test must hold.
+    Ok(FieldTest { field, all: all || neq, tests })
+}
+
+fn first_line(s: &str) -> String {
+    s.lines().filter(|l| !l.trim().is_empty()).last().unwrap_or(s).trim().to_string()
+}
+
+fn wrap_parts(v: &Encoded, front: bool, back: bool) -> Encoded {
+    let mut parts = text_of(v);
+    if front && !matches!(parts.first(), Some(Part::Star)) {
+        parts.insert(0, Part::Star);
+    }
+    if back && !matches!(parts.last(), Some(Part::Star)) {
+        parts.push(Part::Star);
+    }
+    Encoded::Text(parts)
+}
+
+fn apply_modifier(m: Modifier, values: Vec<Encoded>) -> Result<Vec<Encoded>, CompileError> {
+    let mut out = Vec::with_capacity(values.len());
+    for v in values {
+        match m {
+            Modifier::Contains => out.push(wrap_parts(&v, true, true)),
+            Modifier::StartsWith => out.push(wrap_parts(&v, false, true)),
+            Modifier::EndsWith => out.push(wrap_parts(&v, true, false)),
+            Modifier::Windash => {
+                let parts = text_of(&v);
+                let mut seen: Vec<Vec<Part>> = Vec::new();
+                for c in WINDASH_CHARS {
+                    let variant = windash_replace(&parts, c);
+                    if !seen.contains(&variant) {
+                        seen.push(variant);
+                    }
+                }
+                out.extend(seen.into_iter().map(Encoded::Text));
+            }
+            Modifier::Base64 => {
+                let bytes = encoded_bytes(&v, "base64")?;
+                out.push(Encoded::Text(vec![Part::Lit(b64(&bytes))]));
+            }
+            Modifier::Base64Offset => {
+                let bytes = encoded_bytes(&v, "base64offset")?;
+                out.extend(base64_offsets(&bytes).into_iter().map(|s| Encoded::Text(vec![Part::Lit(s)])));
+            }
+            Modifier::Utf16le => out.push(Encoded::Bytes(utf16(&encoded_bytes(&v, "utf16le")?, false, false)?)),
+            Modifier::Utf16be => out.push(Encoded::Bytes(utf16(&encoded_bytes(&v, "utf16be")?, true, false)?)),
+            Modifier::Utf16 => out.push(Encoded::Bytes(utf16(&encoded_bytes(&v, "utf16")?, false, true)?)),
+            // Handled by compile_values or purely flags.
+            _ => out.push(v),
+        }
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn wildcard_escapes() {
+        assert_eq!(parse_wildcards(r"a\*b"), vec![Part::Lit("a*b".into())]);
+        assert_eq!(parse_wildcards(r"a\\*"), vec![Part::Lit(r"a\".into()), Part::Star]);
+        assert_eq!(parse_wildcards(r"\reg.exe"), vec![Part::Lit(r"\reg.exe".into())]);
+        assert_eq!(
+            parse_wildcards("a?b*"),
+            vec![Part::Lit("a".into()), Part::One, Part::Lit("b".into()), Part::Star]
+        );
+    }
+
+    #[test]
+    fn base64offset_matches_pysigma() {
+        // pySigma: `/bin/bash` base64offset|contains → L2Jpbi9iYXNo, 9iaW4vYmFza, vYmluL2Jhc2
+        assert_eq!(base64_offsets(b"/bin/bash"), vec!["L2Jpbi9iYXNo", "9iaW4vYmFza", "vYmluL2Jhc2"]);
+    }
+
+    #[test]
+    fn cidr_contains() {
+        let net = Cidr::parse("10.0.0.0/8").expect("net");
+        assert!(net.contains("10.1.2.3".parse().expect("ip")));
+        assert!(!net.contains("11.1.2.3".parse().expect("ip")));
+        let v6 = Cidr::parse("fe80::/10").expect("net");
+        assert!(v6.contains("fe80::1".parse().expect("ip")));
+        assert!(Cidr::parse("0.0.0.0/0").is_some_and(|n| n.contains("1.2.3.4".parse().expect("ip"))));
+    }
+
+    #[test]
+    fn windash_variants() {
+        let v = windash_replace(&parse_wildcards("-v foo-bar"), '/');
+        assert_eq!(v, vec![Part::Lit("/v foo-bar".into())]);
+    }
+}
