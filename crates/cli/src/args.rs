@@ -24,8 +24,75 @@ pub enum Command {
     /// Security Standards, risky job templates, CronJob heuristics. CI-ready (SARIF).
     #[command(after_help = EXIT_CODES_HELP)]
     Scan(ScanArgs),
+    /// Who can do VERB on RESOURCE, from RBAC manifests (static, no cluster needed); with
+    /// --schedule-code, everyone who can get code run through jobs or cronjobs, directly or by
+    /// escalation.
+    #[command(name = "who-can", after_help = EXIT_CODES_HELP)]
+    WhoCan(WhoCanArgs),
     /// List the built-in detection rules, or explain one.
     Rules(RulesArgs),
+}
+
+/// Output format of access answers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum AccessFormat {
+    /// One line per subject, scope and path, with the chain (for people).
+    Table,
+    /// One `jobwarden.access/v1` JSON object per line.
+    Jsonl,
+    /// A Graphviz graph: subject -> binding -> role -> permission.
+    Dot,
+}
+
+/// `jobwarden who-can`.
+#[derive(Debug, Args)]
+pub struct WhoCanArgs {
+    /// The verb (`create`, `patch`, `*`, `impersonate`, ...). Not used with --schedule-code.
+    #[arg(value_name = "VERB", required_unless_present = "schedule_code")]
+    pub verb: Option<String>,
+
+    /// The resource: `cronjobs`, `cronjobs.batch`, `cj`, `jobs.batch/status`, `*/scale`, or a
+    /// non-resource URL such as `/metrics`.
+    #[arg(value_name = "RESOURCE", required_unless_present = "schedule_code")]
+    pub resource: Option<String>,
+
+    /// RBAC manifests: Role, ClusterRole, RoleBinding, ClusterRoleBinding, ServiceAccount,
+    /// Namespace (and Pods or workloads, for exec and pod-with-serviceaccount paths); files,
+    /// directories or `-`.
+    #[arg(short = 'f', long = "filename", value_name = "PATH", required = true)]
+    pub inputs: Vec<String>,
+
+    /// The namespace of the request (default: cluster-wide, i.e. every namespace).
+    #[arg(short = 'n', long, value_name = "NS")]
+    pub namespace: Option<String>,
+
+    /// The object name of the request (rules limited by resourceNames then count).
+    #[arg(long, value_name = "NAME")]
+    pub name: Option<String>,
+
+    /// Answer the technique's question: who can get code run by the orchestrator through jobs
+    /// or cronjobs — directly (create/update/patch) or through escalate, bind, impersonate,
+    /// token minting, pods running as a capable service account, exec, or tampering with
+    /// admission control. Each indirect path lists its hops.
+    #[arg(long)]
+    pub schedule_code: bool,
+
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = AccessFormat::Table)]
+    pub format: AccessFormat,
+
+    /// Write the answer to this file instead of standard output.
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub output: Option<PathBuf>,
+
+    /// Exit with code 1 when a subject outside these patterns (`[Kind:]glob`, e.g.
+    /// `Group:system:masters`, `ServiceAccount:kube-system/*`; repeatable) is in the answer.
+    #[arg(long, value_name = "PATTERN")]
+    pub fail_unless: Vec<String>,
+
+    /// Do not print the summary.
+    #[arg(long, short = 'q')]
+    pub quiet: bool,
 }
 
 /// Output format of findings.

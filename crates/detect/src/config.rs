@@ -22,6 +22,10 @@ pub struct Config {
     /// authenticated human is treated the same; when set, others writing batch objects are
     /// raised one step.
     pub batch_admins: Vec<String>,
+    /// M1018 for `scan` over RBAC manifests: subjects authorised to write batch objects, as
+    /// `[Kind:]glob` (`Group:system:masters`, `ServiceAccount:kube-system/*`, `User:alice`).
+    /// Empty: system:masters, kube-system service accounts and the control-plane users.
+    pub authorised_batch_writers: Vec<String>,
     /// The policy core's template checks: trusted registries, sensitive host paths, dangerous
     /// capabilities, privileged service accounts, trusted download hosts.
     pub template: jobwarden_policy::TemplatePolicy,
@@ -216,6 +220,7 @@ impl Default for Config {
             .map(String::from)
             .collect(),
             batch_admins: Vec::new(),
+            authorised_batch_writers: Vec::new(),
             template: jobwarden_policy::TemplatePolicy::default(),
             cronjob: jobwarden_policy::CronJobPolicy::default(),
             trusted_images: Vec::new(),

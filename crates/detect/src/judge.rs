@@ -36,8 +36,8 @@ impl From<TemplateFinding> for JudgedFinding {
 
 /// Judge a Job, CronJob or Pod object: template checks and CronJob heuristics, most severe
 /// first. An object without a pod template yields only CronJob findings (if any).
-pub fn judge_object(object: &Value, config: &Config) -> Vec<JudgedFinding> {
-    let mut out: Vec<JudgedFinding> = jobwarden_policy::judge_object(object, &config.template)
+pub fn judge_object(object: &Value, namespace: Option<&str>, config: &Config) -> Vec<JudgedFinding> {
+    let mut out: Vec<JudgedFinding> = jobwarden_policy::judge_object_in(object, namespace, &config.template)
         .unwrap_or_default()
         .into_iter()
         .map(JudgedFinding::from)

@@ -182,9 +182,16 @@ impl Detector {
             self.stats.patch_failures += 1;
         }
         let facts = object.as_ref().map(TemplateFacts::of);
-        let findings = object
-            .as_ref()
-            .map(|o| judge::judge_object(o, &self.config))
+        // Judge what the client sent when it sent a whole object: the stored object may carry
+        // what mutating webhooks added (service-mesh sidecars), which is not the writer's doing.
+        let sent = event.request_object.as_ref().filter(|r| {
+            matches!(action, Action::Create | Action::Update)
+                && r.get("kind").and_then(Value::as_str) == Some(kind.as_str())
+                && r.get("spec").is_some()
+        });
+        let findings = sent
+            .or(object.as_ref())
+            .map(|o| judge::judge_object(o, namespace.as_deref(), &self.config))
             .unwrap_or_default();
         let changes = match (&prior_cronjob, &facts) {
             (Some(p), Some(f)) if matches!(action, Action::Update | Action::Patch) => {

@@ -1,7 +1,9 @@
 //! Posture: the judgement of objects at rest — manifests in git (`scan`), live objects, an
 //! AdmissionReview's object — as `jobwarden.finding/v1` findings. It combines the policy core's
 //! three judges on each object: the Pod Security Standards (at the level a flag or the
-//! object's Namespace labels ask for), the template checks and the CronJob heuristics.
+//! object's Namespace labels ask for), the template checks and the CronJob heuristics; and when
+//! the input holds RBAC objects, the M1018 findings of [`jobwarden_rbac`]: subjects outside the
+//! authorised set who can write batch objects, directly or by escalation.
 //!
 //! No I/O: callers load documents ([`jobwarden_manifest`]) and print findings.
 #![deny(missing_docs)]
@@ -10,7 +12,20 @@ use jobwarden_manifest::Document;
 use jobwarden_model::{FINDING_SCHEMA, Finding, FindingCategory, Location, ObjectId, Severity};
 use jobwarden_policy::pss::{self, Level, Mode, Version};
 use jobwarden_policy::{CronJobPolicy, TemplatePolicy, TemplateFinding};
+use jobwarden_rbac::findings::{DEFAULT_AUTHORISED, SubjectPattern};
+use jobwarden_rbac::{Analysis, SourcedObject};
 use serde_json::Value;
+
+/// [`DEFAULT_AUTHORISED`] parsed: `system:masters`, kube-system service accounts and the
+/// control-plane users.
+pub fn default_authorised() -> Vec<SubjectPattern> {
+    DEFAULT_AUTHORISED
+        .iter()
+        .filter_map(|p| SubjectPattern::parse(p).ok())
+        .collect()
+}
+
+const RBAC_KINDS: &[&str] = &["ClusterRole", "ClusterRoleBinding", "Role", "RoleBinding"];
 use std::collections::BTreeMap;
 
 /// The PSS level a run applies.
@@ -33,6 +48,8 @@ pub struct Settings {
     pub template: TemplatePolicy,
     /// CronJob checks.
     pub cronjob: CronJobPolicy,
+    /// Subjects authorised to write batch objects (M1018); others who can are findings.
+    pub rbac_authorised: Vec<SubjectPattern>,
 }
 
 impl Default for Settings {
@@ -45,6 +62,7 @@ impl Default for Settings {
             }),
             template: TemplatePolicy::default(),
             cronjob: CronJobPolicy::default(),
+            rbac_authorised: default_authorised(),
         }
     }
 }
@@ -62,6 +80,10 @@ pub struct Outcome {
     pub label_errors: Vec<String>,
     /// Namespaces whose enforce label set the level of their objects.
     pub namespace_levels: BTreeMap<String, String>,
+    /// RBAC objects the input held (0: no M1018 analysis).
+    pub rbac_objects: u64,
+    /// RBAC input problems, as messages naming file, line and field.
+    pub rbac_warnings: Vec<String>,
 }
 
 const POD_TEMPLATE_KINDS: &[&str] = &[
@@ -105,8 +127,31 @@ pub fn scan(documents: &[Document], settings: &Settings) -> Outcome {
                 .push(format!("{}:{}: namespace {name}: {e}", doc.file, doc.line)),
         }
     }
+    let rbac: Vec<SourcedObject> = documents
+        .iter()
+        .filter(|d| RBAC_KINDS.contains(&d.kind()))
+        .map(|d| SourcedObject::new(d.value.clone(), d.file.clone(), d.line))
+        .collect();
+    out.rbac_objects = rbac.len() as u64;
+    let mut rbac_findings = Vec::new();
+    if !rbac.is_empty() {
+        // Pods and workloads matter too (pod-with-serviceaccount and exec paths).
+        let mut objects = rbac;
+        objects.extend(
+            documents
+                .iter()
+                .filter(|d| !RBAC_KINDS.contains(&d.kind()))
+                .map(|d| SourcedObject::new(d.value.clone(), d.file.clone(), d.line)),
+        );
+        let analysis = Analysis::build(&objects);
+        out.rbac_warnings = analysis.errors().iter().map(|e| e.to_string()).collect();
+        rbac_findings = analysis.rbac_findings(&settings.rbac_authorised);
+    }
     for doc in documents {
         let kind = doc.kind();
+        if RBAC_KINDS.contains(&kind) {
+            continue;
+        }
         if !POD_TEMPLATE_KINDS.contains(&kind) {
             *out.not_judged.entry(kind.to_string()).or_default() += 1;
             continue;
@@ -126,6 +171,7 @@ pub fn scan(documents: &[Document], settings: &Settings) -> Outcome {
             out.findings.push(f.into_finding(doc.object_id(), location));
         }
     }
+    out.findings.extend(rbac_findings);
     out
 }
 

@@ -54,10 +54,41 @@ pub fn default_host_map() -> FieldMap {
         .with("ParentProcessId", &["ParentProcessId", "process.parent.pid", "proc.ppid", "ppid"])
 }
 
+/// Pod-template prefixes in audit request bodies: Pod, workload controllers, CronJob.
+const POD_SPECS: [&str; 3] = [
+    "requestObject.spec",
+    "requestObject.spec.template.spec",
+    "requestObject.spec.jobTemplate.spec.template.spec",
+];
+
+/// An opt-in audit mapping for the abstract names SigmaHQ's Kubernetes rules use:
+/// `apiGroup` → `objectRef.apiGroup`, `hostPath` → every pod template's `volumes.hostPath`,
+/// `capabilities` → every container's `securityContext.capabilities`. Raw paths still work.
+pub fn k8s_sigmahq_map() -> FieldMap {
+    let per_spec = |suffixes: &[&str]| -> Vec<String> {
+        POD_SPECS
+            .iter()
+            .flat_map(|p| suffixes.iter().map(move |s| format!("{p}.{s}")))
+            .collect()
+    };
+    let host_paths = per_spec(&["volumes.hostPath"]);
+    let caps = per_spec(&[
+        "containers.securityContext.capabilities",
+        "initContainers.securityContext.capabilities",
+        "ephemeralContainers.securityContext.capabilities",
+    ]);
+    let as_refs = |v: &[String]| -> Vec<&str> { v.iter().map(String::as_str).collect() };
+    FieldMap::raw()
+        .with("apiGroup", &["objectRef.apiGroup"])
+        .with("hostPath", &as_refs(&host_paths))
+        .with("capabilities", &as_refs(&caps))
+}
+
 /// Engine configuration.
 #[derive(Debug, Clone)]
 pub struct EngineOptions {
-    /// Field mapping for audit events (default: raw paths, no leaf fallback).
+    /// Field mapping for audit events (default: raw paths, no leaf fallback; see
+    /// [`k8s_sigmahq_map`] for SigmaHQ's abstract names).
     pub k8s_audit: FieldMap,
     /// Field mapping for process events (default: [`default_host_map`]).
     pub host_process: FieldMap,

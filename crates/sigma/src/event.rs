@@ -84,11 +84,19 @@ impl FieldMap {
     }
 }
 
+/// Keys anywhere in a document → their values; keys with spaces also under their space-less
+/// form (Windows Defender's `Source Name` answers Sigma's `SourceName`).
+#[derive(Default)]
+struct LeafIndex<'a> {
+    exact: HashMap<&'a str, Vec<&'a serde_json::Value>>,
+    despaced: HashMap<String, Vec<&'a serde_json::Value>>,
+}
+
 /// A `serde_json::Value` seen through a [`FieldMap`].
 pub struct JsonEvent<'a> {
     root: &'a serde_json::Value,
     map: &'a FieldMap,
-    leaves: OnceCell<HashMap<&'a str, Vec<&'a serde_json::Value>>>,
+    leaves: OnceCell<LeafIndex<'a>>,
     strings: OnceCell<Vec<&'a str>>,
 }
 
@@ -98,15 +106,18 @@ impl<'a> JsonEvent<'a> {
         JsonEvent { root, map, leaves: OnceCell::new(), strings: OnceCell::new() }
     }
 
-    fn leaf_index(&self) -> &HashMap<&'a str, Vec<&'a serde_json::Value>> {
+    fn leaf_index(&self) -> &LeafIndex<'a> {
         self.leaves.get_or_init(|| {
-            let mut index: HashMap<&'a str, Vec<&'a serde_json::Value>> = HashMap::new();
+            let mut index = LeafIndex::default();
             let mut stack = vec![self.root];
             while let Some(v) = stack.pop() {
                 match v {
                     serde_json::Value::Object(m) => {
                         for (k, child) in m {
-                            index.entry(k.as_str()).or_default().push(child);
+                            index.exact.entry(k.as_str()).or_default().push(child);
+                            if k.contains(' ') {
+                                index.despaced.entry(k.replace(' ', "")).or_default().push(child);
+                            }
                             stack.push(child);
                         }
                     }
@@ -178,7 +189,8 @@ impl Event for JsonEvent<'_> {
         }
         if found.is_empty() && self.map.leaf_fallback {
             let leaf = name.rsplit('.').next().unwrap_or(name);
-            if let Some(vs) = self.leaf_index().get(leaf) {
+            let index = self.leaf_index();
+            if let Some(vs) = index.exact.get(leaf).or_else(|| index.despaced.get(leaf)) {
                 found.extend(vs.iter().copied());
             }
         }

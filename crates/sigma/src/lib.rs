@@ -29,7 +29,7 @@ mod value;
 pub use alert::{AlertContext, attack_ids, correlation_alert, match_alert, severity};
 pub use engine::{
     CorrelationHit, CorrelationStats, Engine, EngineOptions, LintWarning, LogsourceKind, MIN_NEEDLE, RuleMatch,
-    UnknownReference, default_host_map,
+    UnknownReference, default_host_map, k8s_sigmahq_map,
 };
 pub use event::{Event, FieldMap, FieldValue, FieldValues, JsonEvent};
 pub use load::{LoadError, LoadOptions, LoadReport, load_path, load_paths, load_str};

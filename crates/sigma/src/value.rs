@@ -310,7 +310,7 @@ impl ValueTest {
             ValueTest::Num(op, limit) => values
                 .iter()
                 .any(|v| v.as_number().is_some_and(|n| op.holds(n, *limit))),
-            ValueTest::Exists(want) => !values.is_empty() == *want,
+            ValueTest::Exists(want) => values.is_empty() != *want,
             ValueTest::Null => values.iter().all(|v| matches!(v, FieldValue::Null)),
             ValueTest::FieldRef { other, mode, cased } => {
                 let others = event.field(other);
@@ -780,7 +780,7 @@ fn compile_values(
 }
 
 fn first_line(s: &str) -> String {
-    s.lines().filter(|l| !l.trim().is_empty()).last().unwrap_or(s).trim().to_string()
+    s.lines().rfind(|l| !l.trim().is_empty()).unwrap_or(s).trim().to_string()
 }
 
 fn wrap_parts(v: &Encoded, front: bool, back: bool) -> Encoded {

@@ -3,6 +3,7 @@
 mod hunt;
 mod rules;
 mod scan;
+mod who_can;
 
 use crate::args::{Cli, ColorChoice, Command};
 use crate::exit::Status;
@@ -12,6 +13,7 @@ pub fn run(cli: Cli) -> anyhow::Result<Status> {
     match cli.command {
         Command::Hunt(args) => hunt::run(args),
         Command::Scan(args) => scan::run(args),
+        Command::WhoCan(args) => who_can::run(args),
         Command::Rules(args) => rules::run(args),
     }
 }

@@ -43,6 +43,19 @@ pub fn run(args: ScanArgs) -> anyhow::Result<Status> {
         }),
         template: config.template.clone(),
         cronjob: config.cronjob.clone(),
+        rbac_authorised: if config.authorised_batch_writers.is_empty() {
+            jobwarden_posture::default_authorised()
+        } else {
+            config
+                .authorised_batch_writers
+                .iter()
+                .map(|p| {
+                    jobwarden_rbac::findings::SubjectPattern::parse(p).map_err(|e| {
+                        anyhow::anyhow!("config authorised_batch_writers {p:?}: {e}")
+                    })
+                })
+                .collect::<anyhow::Result<_>>()?
+        },
     };
     let paths: Vec<PathBuf> = args.inputs.iter().map(PathBuf::from).collect();
     let loaded = load_paths(&paths, &Limits::default());
@@ -52,6 +65,9 @@ pub fn run(args: ScanArgs) -> anyhow::Result<Status> {
     let outcome = scan(&loaded.documents, &settings);
     for err in &outcome.label_errors {
         eprintln!("jobwarden: {err}");
+    }
+    for warning in &outcome.rbac_warnings {
+        eprintln!("jobwarden: warning: {warning}");
     }
     let shown: Vec<&Finding> = outcome
         .findings
@@ -127,6 +143,13 @@ pub fn run(args: ScanArgs) -> anyhow::Result<Status> {
                 format!("{} document(s) or file(s) (see above)", loaded.errors.len())
             }
         )?;
+        if outcome.rbac_objects > 0 {
+            writeln!(
+                err,
+                "  rbac      {} RBAC object(s) analysed for M1018 (who can write batch objects)",
+                outcome.rbac_objects
+            )?;
+        }
         for (ns, level) in &outcome.namespace_levels {
             writeln!(err, "  namespace {ns}: judged at {level} (enforce label)")?;
         }
