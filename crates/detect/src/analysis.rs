@@ -193,10 +193,11 @@ impl Analysis<'_> {
 /// Which batch kind a resource names, when it is one (`cronjobs`, `jobs` in group `batch`).
 pub fn batch_kind(event: &AuditEvent) -> Option<BatchKind> {
     let obj = event.object_ref.as_ref()?;
-    if let Some(group) = obj.api_group.as_deref() {
-        if !group.is_empty() && group != "batch" {
-            return None;
-        }
+    if let Some(group) = obj.api_group.as_deref()
+        && !group.is_empty()
+        && group != "batch"
+    {
+        return None;
     }
     match obj.resource.as_str() {
         "cronjobs" => Some(BatchKind::CronJob),
@@ -213,7 +214,9 @@ pub fn object_after(
     prior: Option<&Value>,
 ) -> (Option<Value>, ObjectSource) {
     let is_kind = |v: &Value| {
-        v.get("kind").and_then(Value::as_str).is_none_or(|k| k == kind.as_str())
+        v.get("kind")
+            .and_then(Value::as_str)
+            .is_none_or(|k| k == kind.as_str())
             && v.get("spec").is_some()
     };
     if let Some(resp) = event.response_object.as_ref().filter(|v| is_kind(v)) {
@@ -223,19 +226,19 @@ pub fn object_after(
         Action::Create | Action::Update => {
             if let Some(req) = event.request_object.as_ref().filter(|v| is_kind(v)) {
                 let mut obj = req.clone();
-                if obj.get("kind").is_none() {
-                    if let Some(map) = obj.as_object_mut() {
-                        map.insert("kind".into(), Value::String(kind.as_str().into()));
-                    }
+                if obj.get("kind").is_none()
+                    && let Some(map) = obj.as_object_mut()
+                {
+                    map.insert("kind".into(), Value::String(kind.as_str().into()));
                 }
                 return (Some(obj), ObjectSource::Request);
             }
         }
         Action::Patch => {
-            if let (Some(base), Some(patch)) = (prior, event.request_object.as_ref()) {
-                if let Ok(obj) = judge::apply_patch(base, patch) {
-                    return (Some(obj), ObjectSource::PatchedState);
-                }
+            if let (Some(base), Some(patch)) = (prior, event.request_object.as_ref())
+                && let Ok(obj) = judge::apply_patch(base, patch)
+            {
+                return (Some(obj), ObjectSource::PatchedState);
             }
         }
         _ => {}
@@ -252,8 +255,14 @@ pub fn cronjob_owner_claim(object: &Value) -> Option<(String, String)> {
         .find(|r| r.get("kind").and_then(Value::as_str) == Some("CronJob"))
         .map(|r| {
             (
-                r.get("name").and_then(Value::as_str).unwrap_or_default().to_string(),
-                r.get("uid").and_then(Value::as_str).unwrap_or_default().to_string(),
+                r.get("name")
+                    .and_then(Value::as_str)
+                    .unwrap_or_default()
+                    .to_string(),
+                r.get("uid")
+                    .and_then(Value::as_str)
+                    .unwrap_or_default()
+                    .to_string(),
             )
         })
 }

@@ -74,8 +74,8 @@ pub struct TrustedImage {
 impl TrustedImage {
     /// True when `image` in `namespace` is covered.
     pub fn covers(&self, image: &str, namespace: &str) -> bool {
-        let ns_ok = self.namespaces.is_empty()
-            || self.namespaces.iter().any(|p| glob_match(p, namespace));
+        let ns_ok =
+            self.namespaces.is_empty() || self.namespaces.iter().any(|p| glob_match(p, namespace));
         ns_ok && image_has_prefix(image, &self.image)
     }
 }
@@ -85,8 +85,15 @@ impl TrustedImage {
 pub fn image_has_prefix(image: &str, prefix: &str) -> bool {
     fn canonical(s: &str) -> String {
         let first = s.split('/').next().unwrap_or("");
-        let has_registry = s.contains('/') && (first.contains('.') || first.contains(':') || first == "localhost");
-        let s = if has_registry { s.to_string() } else if s.contains('/') { format!("docker.io/{s}") } else { format!("docker.io/library/{s}") };
+        let has_registry =
+            s.contains('/') && (first.contains('.') || first.contains(':') || first == "localhost");
+        let s = if has_registry {
+            s.to_string()
+        } else if s.contains('/') {
+            format!("docker.io/{s}")
+        } else {
+            format!("docker.io/library/{s}")
+        };
         s.replace("index.docker.io/", "docker.io/")
     }
     let image = canonical(image);
@@ -267,31 +274,8 @@ impl Config {
     }
 }
 
-/// Match `text` against a pattern where `*` matches any run of characters (including none).
-/// Linear in practice: patterns are short and come from the operator's config.
-pub fn glob_match(pattern: &str, text: &str) -> bool {
-    let parts: Vec<&str> = pattern.split('*').collect();
-    if parts.len() == 1 {
-        return pattern == text;
-    }
-    let mut rest = text;
-    let last = parts.len() - 1;
-    for (i, part) in parts.iter().enumerate() {
-        if i == 0 {
-            match rest.strip_prefix(part) {
-                Some(r) => rest = r,
-                None => return false,
-            }
-        } else if i == last {
-            return rest.ends_with(part);
-        } else if let Some(pos) = rest.find(part) {
-            rest = &rest[pos + part.len()..];
-        } else {
-            return false;
-        }
-    }
-    true
-}
+/// `*` globs, the same matcher the policy core uses for its patterns.
+pub use jobwarden_policy::template::glob_match;
 
 #[cfg(test)]
 mod tests {
@@ -299,8 +283,14 @@ mod tests {
 
     #[test]
     fn globs() {
-        assert!(glob_match("system:serviceaccount:*:prometheus*", "system:serviceaccount:mon:prometheus-k8s"));
-        assert!(!glob_match("system:serviceaccount:*:prometheus*", "system:serviceaccount:mon:evil"));
+        assert!(glob_match(
+            "system:serviceaccount:*:prometheus*",
+            "system:serviceaccount:mon:prometheus-k8s"
+        ));
+        assert!(!glob_match(
+            "system:serviceaccount:*:prometheus*",
+            "system:serviceaccount:mon:evil"
+        ));
         assert!(glob_match("alice", "alice"));
         assert!(!glob_match("alice", "alice2"));
         assert!(glob_match("*", ""));
@@ -318,12 +308,30 @@ mod tests {
 
     #[test]
     fn image_prefixes() {
-        assert!(image_has_prefix("aquasec/kube-bench:v0.7.1", "docker.io/aquasec/kube-bench"));
-        assert!(image_has_prefix("docker.io/aquasec/kube-bench@sha256:ab", "aquasec/kube-bench"));
-        assert!(!image_has_prefix("docker.io/aquasec/kube-bench-evil:1", "aquasec/kube-bench"));
-        assert!(image_has_prefix("ghcr.io/aquasecurity/node-collector:0.3", "ghcr.io/aquasecurity/"));
-        assert!(!image_has_prefix("ghcr.io/aquasecurity2/x", "ghcr.io/aquasecurity"));
-        let t = TrustedImage { image: "aquasec/kube-bench".into(), namespaces: vec!["security".into()] };
+        assert!(image_has_prefix(
+            "aquasec/kube-bench:v0.7.1",
+            "docker.io/aquasec/kube-bench"
+        ));
+        assert!(image_has_prefix(
+            "docker.io/aquasec/kube-bench@sha256:ab",
+            "aquasec/kube-bench"
+        ));
+        assert!(!image_has_prefix(
+            "docker.io/aquasec/kube-bench-evil:1",
+            "aquasec/kube-bench"
+        ));
+        assert!(image_has_prefix(
+            "ghcr.io/aquasecurity/node-collector:0.3",
+            "ghcr.io/aquasecurity/"
+        ));
+        assert!(!image_has_prefix(
+            "ghcr.io/aquasecurity2/x",
+            "ghcr.io/aquasecurity"
+        ));
+        let t = TrustedImage {
+            image: "aquasec/kube-bench".into(),
+            namespaces: vec!["security".into()],
+        };
         assert!(t.covers("aquasec/kube-bench:v1", "security"));
         assert!(!t.covers("aquasec/kube-bench:v1", "default"));
     }
@@ -332,9 +340,15 @@ mod tests {
     fn config_parses_and_rejects_typos() {
         let cfg = Config::from_yaml("template:\n  trusted_registries: [registry.corp.example]\ndisabled_rules: [JW-AUD-0014]\n")
             .expect("valid config");
-        assert_eq!(cfg.template.trusted_registries, vec!["registry.corp.example"]);
+        assert_eq!(
+            cfg.template.trusted_registries,
+            vec!["registry.corp.example"]
+        );
         assert!(cfg.is_disabled("JW-AUD-0014", "x"));
-        assert!(!cfg.trusted_automation.is_empty(), "defaults kept for sections not given");
+        assert!(
+            !cfg.trusted_automation.is_empty(),
+            "defaults kept for sections not given"
+        );
         assert!(Config::from_yaml("trusted_registry: [x]\n").is_err());
         assert!(Config::from_yaml("").is_ok());
     }

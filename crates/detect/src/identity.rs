@@ -149,14 +149,13 @@ impl ClientKind {
         match first {
             "kubectl" | "oc" | "kubectl.exe" => ClientKind::Kubectl,
             "helm" => ClientKind::Helm,
-            "kube-controller-manager" | "kube-scheduler" | "kube-apiserver" | "kubelet"
-            | "k3s" => ClientKind::ControlPlane,
-            "curl" | "wget" | "python-requests" | "python-urllib" | "go-http-client"
-            | "okhttp" | "axios" | "node-fetch" | "undici" | "libwww-perl" | "httpie"
-            | "aiohttp" | "python-httpx" | "httpx" | "powershell" | "mozilla" | "ruby"
-            | "java" | "apache-httpclient" | "postmanruntime" | "insomnia" => {
-                ClientKind::Scripted
+            "kube-controller-manager" | "kube-scheduler" | "kube-apiserver" | "kubelet" | "k3s" => {
+                ClientKind::ControlPlane
             }
+            "curl" | "wget" | "python-requests" | "python-urllib" | "go-http-client" | "okhttp"
+            | "axios" | "node-fetch" | "undici" | "libwww-perl" | "httpie" | "aiohttp"
+            | "python-httpx" | "httpx" | "powershell" | "ruby" | "java" | "apache-httpclient"
+            | "postmanruntime" | "insomnia" => ClientKind::Scripted,
             "openapi-generator" | "swagger-codegen" | "kubernetes-client" | "fabric8"
             | "kubernetes" => ClientKind::Sdk,
             _ if lower.contains("python-requests") || lower.contains("curl/") => {
@@ -196,9 +195,9 @@ fn extra_first<'a>(user: &'a UserInfo, key: &str) -> Option<&'a str> {
 
 /// True when `user` matches any of the patterns, by username or by group.
 pub fn matches_any(patterns: &[String], user: &UserInfo) -> bool {
-    patterns.iter().any(|p| {
-        glob_match(p, &user.username) || user.groups.iter().any(|g| glob_match(p, g))
-    })
+    patterns
+        .iter()
+        .any(|p| glob_match(p, &user.username) || user.groups.iter().any(|g| glob_match(p, g)))
 }
 
 /// Classify the identity of a request.
@@ -211,7 +210,13 @@ pub fn classify(event: &AuditEvent, config: &Config) -> Identity {
             || service_account_of(&imp.username)
                 .is_some_and(|(ns, name)| ns == "kube-system" && BATCH_CONTROLLERS.contains(&name))
     });
-    let class = classify_user(user, config);
+    // Impersonating a controller must not earn a controller's exemptions: the class is the
+    // real, authenticated actor's; the impersonated identity is kept for display and rules.
+    let class = if impersonating {
+        classify_user(&event.user, config)
+    } else {
+        classify_user(user, config)
+    };
     Identity {
         class,
         authenticated: event.user.username.clone(),
@@ -230,19 +235,22 @@ fn classify_user(user: &UserInfo, config: &Config) -> ActorClass {
     if CONTROL_PLANE_USERS.contains(&name) {
         return ActorClass::Controller(name.trim_start_matches("system:").to_string());
     }
-    if let Some(node) = name.strip_prefix("system:node:") {
-        if user.groups.iter().any(|g| g == "system:nodes") || user.groups.is_empty() {
-            return ActorClass::Node(node.to_string());
-        }
+    if let Some(node) = name.strip_prefix("system:node:")
+        && (user.groups.iter().any(|g| g == "system:nodes") || user.groups.is_empty())
+    {
+        return ActorClass::Node(node.to_string());
     }
-    if let Some((ns, sa)) = service_account_of(name) {
-        if ns == "kube-system" && BATCH_CONTROLLERS.contains(&sa) {
-            return ActorClass::Controller(sa.to_string());
-        }
+    if let Some((ns, sa)) = service_account_of(name)
+        && ns == "kube-system"
+        && BATCH_CONTROLLERS.contains(&sa)
+    {
+        return ActorClass::Controller(sa.to_string());
     }
     if let Some(t) = config.trusted_automation.iter().find(|t| {
         t.users.iter().any(|p| glob_match(p, name))
-            || t.groups.iter().any(|p| user.groups.iter().any(|g| glob_match(p, g)))
+            || t.groups
+                .iter()
+                .any(|p| user.groups.iter().any(|g| glob_match(p, g)))
     }) {
         return ActorClass::TrustedAutomation(t.name.clone());
     }
@@ -275,30 +283,74 @@ mod tests {
     #[test]
     fn controllers_nodes_and_pods() {
         let cfg = Config::default();
-        let c = classify(&ev(r#"{"user":{"username":"system:serviceaccount:kube-system:cronjob-controller"}}"#), &cfg);
+        let c = classify(
+            &ev(r#"{"user":{"username":"system:serviceaccount:kube-system:cronjob-controller"}}"#),
+            &cfg,
+        );
         assert_eq!(c.class, ActorClass::Controller("cronjob-controller".into()));
-        let n = classify(&ev(r#"{"user":{"username":"system:node:n1","groups":["system:nodes"]}}"#), &cfg);
+        let n = classify(
+            &ev(r#"{"user":{"username":"system:node:n1","groups":["system:nodes"]}}"#),
+            &cfg,
+        );
         assert_eq!(n.class, ActorClass::Node("n1".into()));
-        let p = classify(&ev(r#"{"user":{"username":"system:serviceaccount:web:app","extra":{"authentication.kubernetes.io/pod-name":["web-1"]}},"userAgent":"python-requests/2.31"}"#), &cfg);
+        let p = classify(
+            &ev(
+                r#"{"user":{"username":"system:serviceaccount:web:app","extra":{"authentication.kubernetes.io/pod-name":["web-1"]}},"userAgent":"python-requests/2.31"}"#,
+            ),
+            &cfg,
+        );
         assert!(matches!(p.class, ActorClass::PodServiceAccount { ref pod, .. } if pod == "web-1"));
         assert_eq!(p.client, ClientKind::Scripted);
-        let a = classify(&ev(r#"{"user":{"username":"system:anonymous","groups":["system:unauthenticated"]}}"#), &cfg);
+        let a = classify(
+            &ev(r#"{"user":{"username":"system:anonymous","groups":["system:unauthenticated"]}}"#),
+            &cfg,
+        );
         assert_eq!(a.class, ActorClass::Anonymous);
-        let t = classify(&ev(r#"{"user":{"username":"system:serviceaccount:argocd:argocd-application-controller","extra":{"authentication.kubernetes.io/pod-name":["argocd-application-controller-0"]}}}"#), &cfg);
+        let t = classify(
+            &ev(
+                r#"{"user":{"username":"system:serviceaccount:argocd:argocd-application-controller","extra":{"authentication.kubernetes.io/pod-name":["argocd-application-controller-0"]}}}"#,
+            ),
+            &cfg,
+        );
         assert_eq!(t.class, ActorClass::TrustedAutomation("Argo CD".into()));
     }
 
     #[test]
     fn a_controller_name_in_another_namespace_is_not_a_controller() {
         let cfg = Config::default();
-        let c = classify(&ev(r#"{"user":{"username":"system:serviceaccount:default:cronjob-controller"}}"#), &cfg);
+        let c = classify(
+            &ev(r#"{"user":{"username":"system:serviceaccount:default:cronjob-controller"}}"#),
+            &cfg,
+        );
         assert!(matches!(c.class, ActorClass::ServiceAccount { .. }));
+    }
+
+    #[test]
+    fn impersonating_a_controller_keeps_the_real_actors_class() {
+        let cfg = Config::default();
+        let i = classify(
+            &ev(
+                r#"{"user":{"username":"dev"},"impersonatedUser":{"username":"system:serviceaccount:kube-system:cronjob-controller"}}"#,
+            ),
+            &cfg,
+        );
+        assert_eq!(i.class, ActorClass::Human("dev".into()));
+        assert!(i.impersonates_privileged);
+        assert_eq!(
+            ClientKind::from_user_agent(Some("Mozilla/5.0 (X11; Linux x86_64) Chrome/124")),
+            ClientKind::Other
+        );
     }
 
     #[test]
     fn impersonation_of_masters() {
         let cfg = Config::default();
-        let i = classify(&ev(r#"{"user":{"username":"dev"},"impersonatedUser":{"username":"admin","groups":["system:masters"]}}"#), &cfg);
+        let i = classify(
+            &ev(
+                r#"{"user":{"username":"dev"},"impersonatedUser":{"username":"admin","groups":["system:masters"]}}"#,
+            ),
+            &cfg,
+        );
         assert!(i.impersonating && i.impersonates_privileged);
         assert_eq!(i.effective, "admin");
         assert_eq!(i.authenticated, "dev");
@@ -306,10 +358,22 @@ mod tests {
 
     #[test]
     fn user_agents() {
-        assert_eq!(ClientKind::from_user_agent(Some("kubectl/v1.29.2 (linux/amd64) kubernetes/4b8e819")), ClientKind::Kubectl);
-        assert_eq!(ClientKind::from_user_agent(Some("curl/8.4.0")), ClientKind::Scripted);
-        assert_eq!(ClientKind::from_user_agent(Some("Go-http-client/2.0")), ClientKind::Scripted);
+        assert_eq!(
+            ClientKind::from_user_agent(Some("kubectl/v1.29.2 (linux/amd64) kubernetes/4b8e819")),
+            ClientKind::Kubectl
+        );
+        assert_eq!(
+            ClientKind::from_user_agent(Some("curl/8.4.0")),
+            ClientKind::Scripted
+        );
+        assert_eq!(
+            ClientKind::from_user_agent(Some("Go-http-client/2.0")),
+            ClientKind::Scripted
+        );
         assert_eq!(ClientKind::from_user_agent(None), ClientKind::Missing);
-        assert_eq!(ClientKind::from_user_agent(Some("Helm/3.14.0")), ClientKind::Helm);
+        assert_eq!(
+            ClientKind::from_user_agent(Some("Helm/3.14.0")),
+            ClientKind::Helm
+        );
     }
 }

@@ -36,12 +36,17 @@ impl From<TemplateFinding> for JudgedFinding {
 
 /// Judge a Job, CronJob or Pod object: template checks and CronJob heuristics, most severe
 /// first. An object without a pod template yields only CronJob findings (if any).
-pub fn judge_object(object: &Value, namespace: Option<&str>, config: &Config) -> Vec<JudgedFinding> {
-    let mut out: Vec<JudgedFinding> = jobwarden_policy::judge_object_in(object, namespace, &config.template)
-        .unwrap_or_default()
-        .into_iter()
-        .map(JudgedFinding::from)
-        .collect();
+pub fn judge_object(
+    object: &Value,
+    namespace: Option<&str>,
+    config: &Config,
+) -> Vec<JudgedFinding> {
+    let mut out: Vec<JudgedFinding> =
+        jobwarden_policy::judge_object_in(object, namespace, &config.template)
+            .unwrap_or_default()
+            .into_iter()
+            .map(JudgedFinding::from)
+            .collect();
     let is_batch = matches!(
         object.get("kind").and_then(Value::as_str),
         Some("CronJob" | "Job")
@@ -54,7 +59,11 @@ pub fn judge_object(object: &Value, namespace: Option<&str>, config: &Config) ->
         );
     }
     cap_trusted_host_access(object, config, &mut out);
-    out.sort_by(|a, b| b.severity.cmp(&a.severity).then_with(|| a.check.cmp(&b.check)));
+    out.sort_by(|a, b| {
+        b.severity
+            .cmp(&a.severity)
+            .then_with(|| a.check.cmp(&b.check))
+    });
     out
 }
 
@@ -72,14 +81,18 @@ fn cap_trusted_host_access(object: &Value, config: &Config, findings: &mut [Judg
     let facts = crate::facts::TemplateFacts::of(object);
     let images = facts.images();
     let all_trusted = !images.is_empty()
-        && images
-            .iter()
-            .all(|img| config.trusted_images.iter().any(|t| t.covers(img, namespace)));
+        && images.iter().all(|img| {
+            config
+                .trusted_images
+                .iter()
+                .any(|t| t.covers(img, namespace))
+        });
     if !all_trusted {
         return;
     }
     for f in findings.iter_mut() {
-        let about_code = f.check.starts_with("template.command") || f.check.starts_with("template.image");
+        let about_code =
+            f.check.starts_with("template.command") || f.check.starts_with("template.image");
         if !about_code && f.severity > Severity::Low {
             f.severity = Severity::Low;
         }

@@ -166,12 +166,16 @@ impl Detector {
         };
 
         let (object, object_source) = if action.is_write() {
-            object_after(event, action, kind, prior_cronjob.as_ref().map(|p| &p.object))
+            object_after(
+                event,
+                action,
+                kind,
+                prior_cronjob.as_ref().map(|p| &p.object),
+            )
         } else {
             (None, analysis::ObjectSource::None)
         };
-        if action.is_write() && event.request_object.is_none() && event.response_object.is_none()
-        {
+        if action.is_write() && event.request_object.is_none() && event.response_object.is_none() {
             self.stats.metadata_only_writes += 1;
         }
         if action == Action::Patch
@@ -208,31 +212,31 @@ impl Detector {
         let mut owner = OwnerClaim::None;
         let mut parent_writers = Vec::new();
         let mut parent_facts = None;
-        if let (BatchKind::Job, Some(obj)) = (kind, object.as_ref()) {
-            if let Some((parent, claimed_uid)) = cronjob_owner_claim(obj) {
-                owner = match self.store.cronjob(ns, &parent) {
-                    Some(known) => {
-                        parent_writers = known
-                            .creator
-                            .iter()
-                            .cloned()
-                            .chain([known.last_writer.clone()])
-                            .collect();
-                        parent_facts = Some(TemplateFacts::of(&known.object));
-                        match known.uid.as_deref() {
-                            Some(uid) if !claimed_uid.is_empty() && uid != claimed_uid => {
-                                OwnerClaim::UidMismatch {
-                                    name: parent,
-                                    claimed: claimed_uid,
-                                    known: uid.to_string(),
-                                }
+        if let (BatchKind::Job, Some(obj)) = (kind, object.as_ref())
+            && let Some((parent, claimed_uid)) = cronjob_owner_claim(obj)
+        {
+            owner = match self.store.cronjob(ns, &parent) {
+                Some(known) => {
+                    parent_writers = known
+                        .creator
+                        .iter()
+                        .cloned()
+                        .chain([known.last_writer.clone()])
+                        .collect();
+                    parent_facts = Some(TemplateFacts::of(&known.object));
+                    match known.uid.as_deref() {
+                        Some(uid) if !claimed_uid.is_empty() && uid != claimed_uid => {
+                            OwnerClaim::UidMismatch {
+                                name: parent,
+                                claimed: claimed_uid,
+                                known: uid.to_string(),
                             }
-                            _ => OwnerClaim::Verified { name: parent },
                         }
+                        _ => OwnerClaim::Verified { name: parent },
                     }
-                    None => OwnerClaim::Unknown { name: parent },
-                };
-            }
+                }
+                None => OwnerClaim::Unknown { name: parent },
+            };
         }
         let manual_from = object.as_ref().and_then(|obj| {
             let manual = obj
@@ -304,11 +308,11 @@ impl Detector {
             let Some(hit) = rule.check(&analysis, &self.config) else {
                 continue;
             };
-            if let Some(key) = &hit.dedupe_key {
-                if self.fired_keys.put((i, key.clone()), ()).is_some() {
-                    self.stats.deduplicated_alerts += 1;
-                    continue;
-                }
+            if let Some(key) = &hit.dedupe_key
+                && self.fired_keys.put((i, key.clone()), ()).is_some()
+            {
+                self.stats.deduplicated_alerts += 1;
+                continue;
             }
             out.push(build_alert(rule.as_ref(), hit, &analysis, &self.config));
         }
@@ -408,7 +412,10 @@ impl Detector {
                             .and_then(Value::as_str)
                             .map(str::to_string),
                         creator: a.identity.effective.clone(),
-                        created_by_controller: matches!(a.identity.class, ActorClass::Controller(_)),
+                        created_by_controller: matches!(
+                            a.identity.class,
+                            ActorClass::Controller(_)
+                        ),
                         created_by_automation: matches!(
                             a.identity.class,
                             ActorClass::TrustedAutomation(_) | ActorClass::PodServiceAccount { .. }
@@ -416,10 +423,9 @@ impl Detector {
                         cleanup_announced: CLEANUP_ANNOTATIONS
                             .iter()
                             .any(|k| a.annotation(k).is_some()),
-                        risky: a
-                            .findings
-                            .iter()
-                            .any(|f| f.check.starts_with("template.") && f.severity >= Severity::Medium),
+                        risky: a.findings.iter().any(|f| {
+                            f.check.starts_with("template.") && f.severity >= Severity::Medium
+                        }),
                         created_at: a.event.timestamp(),
                         created_audit_id: a.event.audit_id.clone(),
                     },
@@ -445,7 +451,9 @@ impl Detector {
         let Some(job_spec) = job.get("spec") else {
             return;
         };
-        let uid = cronjob_owner_claim(job).map(|(_, uid)| uid).filter(|u| !u.is_empty());
+        let uid = cronjob_owner_claim(job)
+            .map(|(_, uid)| uid)
+            .filter(|u| !u.is_empty());
         let object = serde_json::json!({
             "apiVersion": "batch/v1",
             "kind": "CronJob",
@@ -480,7 +488,12 @@ fn approx_size(v: &Value) -> usize {
         Value::Null | Value::Bool(_) | Value::Number(_) => 16,
         Value::String(s) => 24 + s.len(),
         Value::Array(a) => 24 + a.iter().map(approx_size).sum::<usize>(),
-        Value::Object(m) => 48 + m.iter().map(|(k, v)| 32 + k.len() + approx_size(v)).sum::<usize>(),
+        Value::Object(m) => {
+            48 + m
+                .iter()
+                .map(|(k, v)| 32 + k.len() + approx_size(v))
+                .sum::<usize>()
+        }
     }
 }
 

@@ -112,13 +112,21 @@ mod tests {
     fn two_stages_make_one_request() {
         let mut m = StageMerger::new(10, 10);
         let mut out = Vec::new();
-        m.push(ev(r#"{"auditID":"a","stage":"RequestReceived","verb":"create"}"#), "f:1".into(), &mut out);
+        m.push(
+            ev(r#"{"auditID":"a","stage":"RequestReceived","verb":"create"}"#),
+            "f:1".into(),
+            &mut out,
+        );
         assert!(out.is_empty());
         m.push(ev(r#"{"auditID":"a","stage":"ResponseComplete","verb":"create","responseStatus":{"code":201}}"#), "f:2".into(), &mut out);
         assert_eq!(out.len(), 1);
         assert_eq!(out[0].source, "f:1");
         assert_eq!(out[0].event.status_code(), Some(201));
-        m.push(ev(r#"{"auditID":"a","stage":"ResponseComplete","verb":"create"}"#), "f:3".into(), &mut out);
+        m.push(
+            ev(r#"{"auditID":"a","stage":"ResponseComplete","verb":"create"}"#),
+            "f:3".into(),
+            &mut out,
+        );
         assert_eq!(out.len(), 1, "a repeated final stage is a duplicate");
         assert_eq!(m.stats.duplicates, 1);
     }
@@ -127,8 +135,16 @@ mod tests {
     fn full_table_releases_oldest_and_end_drains() {
         let mut m = StageMerger::new(1, 10);
         let mut out = Vec::new();
-        m.push(ev(r#"{"auditID":"a","stage":"RequestReceived"}"#), "f:1".into(), &mut out);
-        m.push(ev(r#"{"auditID":"b","stage":"RequestReceived"}"#), "f:2".into(), &mut out);
+        m.push(
+            ev(r#"{"auditID":"a","stage":"RequestReceived"}"#),
+            "f:1".into(),
+            &mut out,
+        );
+        m.push(
+            ev(r#"{"auditID":"b","stage":"RequestReceived"}"#),
+            "f:2".into(),
+            &mut out,
+        );
         assert_eq!(out.len(), 1);
         assert_eq!(out[0].event.audit_id, "a");
         m.drain(&mut out);

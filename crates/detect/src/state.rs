@@ -119,7 +119,8 @@ impl ObjectStore {
 
     /// The CronJob `namespace/name`, if remembered.
     pub fn cronjob(&mut self, namespace: &str, name: &str) -> Option<&CronJobState> {
-        self.cronjobs.get(&(namespace.to_string(), name.to_string()))
+        self.cronjobs
+            .get(&(namespace.to_string(), name.to_string()))
     }
 
     /// The Job `namespace/name`, if remembered.
@@ -241,7 +242,20 @@ mod tests {
         }
         assert_eq!(s.evicted.jobs, 2);
         // Replacing an entry is not an eviction.
-        s.put_job("ns", "j3", JobState { uid: None, creator: "d".into(), created_by_controller: false, created_by_automation: false, cleanup_announced: false, risky: false, created_at: None, created_audit_id: "b".into() });
+        s.put_job(
+            "ns",
+            "j3",
+            JobState {
+                uid: None,
+                creator: "d".into(),
+                created_by_controller: false,
+                created_by_automation: false,
+                cleanup_announced: false,
+                risky: false,
+                created_at: None,
+                created_audit_id: "b".into(),
+            },
+        );
         assert_eq!(s.evicted.jobs, 2);
     }
 }

@@ -173,7 +173,10 @@ mod tests {
             "not hex",
         )
         .with_field("a1");
-        assert_eq!(err.to_string(), "exec.log:7: invalid_field at `a1`: not hex");
+        assert_eq!(
+            err.to_string(),
+            "exec.log:7: invalid_field at `a1`: not hex"
+        );
         let whole = HostDecodeError::new(HostLocation::new("x", 0), HostErrorCode::Io, "gone");
         assert_eq!(whole.to_string(), "x: io: gone");
     }

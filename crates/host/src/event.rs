@@ -45,7 +45,9 @@ pub struct ContainerContext {
 impl ContainerContext {
     /// True when any container or pod identity is present.
     pub fn is_known(&self) -> bool {
-        self.id.as_deref().is_some_and(|s| !s.is_empty() && s != "host")
+        self.id
+            .as_deref()
+            .is_some_and(|s| !s.is_empty() && s != "host")
             || self.pod.as_deref().is_some_and(|s| !s.is_empty())
     }
 }

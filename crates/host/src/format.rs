@@ -117,8 +117,7 @@ pub fn sniff_line(line: &[u8]) -> Option<HostFormat> {
 pub(crate) fn sniff_json(value: &Value) -> Option<HostFormat> {
     let obj = value.as_object()?;
     // Kubernetes audit events (raw or ECS-wrapped) are the audit decoder's.
-    if obj.contains_key("auditID") || crate::decoders::lookup(value, "kubernetes.audit").is_some()
-    {
+    if obj.contains_key("auditID") || crate::decoders::lookup(value, "kubernetes.audit").is_some() {
         return None;
     }
     const TETRAGON: [&str; 6] = [
@@ -132,7 +131,8 @@ pub(crate) fn sniff_json(value: &Value) -> Option<HostFormat> {
     if TETRAGON.iter().any(|k| obj.contains_key(*k)) {
         return Some(HostFormat::Tetragon);
     }
-    if obj.contains_key("output_fields") || (obj.contains_key("rule") && obj.contains_key("priority"))
+    if obj.contains_key("output_fields")
+        || (obj.contains_key("rule") && obj.contains_key("priority"))
     {
         return Some(HostFormat::Falco);
     }

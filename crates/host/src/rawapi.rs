@@ -40,7 +40,10 @@ impl ApiTarget {
 pub fn api_target(url: &str) -> Option<ApiTarget> {
     let path_start = url.find("/api/").or_else(|| url.find("/apis/"))?;
     let path = url.get(path_start..)?;
-    let path = path.split(['?', '#', '"', '\'', ' ']).next().unwrap_or(path);
+    let path = path
+        .split(['?', '#', '"', '\'', ' '])
+        .next()
+        .unwrap_or(path);
     let mut parts = path.split('/').filter(|p| !p.is_empty());
     let root = parts.next()?;
     let group = if root == "apis" {
@@ -126,7 +129,11 @@ fn from_command(cmd: &SimpleCommand, sa_anywhere: bool) -> Option<RawApiCall> {
     let tool = basename(cmd.argv.first()?).to_ascii_lowercase();
     let tool = tool.strip_suffix(".exe").unwrap_or(&tool).to_string();
     let is_python = tool.starts_with("python");
-    if !matches!(tool.as_str(), "curl" | "wget" | "http" | "https" | "xh" | "httpie") && !is_python {
+    if !matches!(
+        tool.as_str(),
+        "curl" | "wget" | "http" | "https" | "xh" | "httpie"
+    ) && !is_python
+    {
         return None;
     }
     let args = cmd.argv.get(1..).unwrap_or_default();
@@ -144,7 +151,9 @@ fn from_command(cmd: &SimpleCommand, sa_anywhere: bool) -> Option<RawApiCall> {
             .map_or(joined.len(), |i| at + i);
         joined.get(start..end)?.to_string()
     } else {
-        args.iter().find(|a| api_target(a).is_some() && !a.starts_with('-'))?.clone()
+        args.iter()
+            .find(|a| api_target(a).is_some() && !a.starts_with('-'))?
+            .clone()
     };
     let target = api_target(&url)?;
     let mut call = RawApiCall {
@@ -152,8 +161,7 @@ fn from_command(cmd: &SimpleCommand, sa_anywhere: bool) -> Option<RawApiCall> {
         method: "GET".into(),
         url,
         target,
-        service_account_token: sa_anywhere
-            || cmd.assignments.iter().any(|a| a.contains(SA_DIR)),
+        service_account_token: sa_anywhere || cmd.assignments.iter().any(|a| a.contains(SA_DIR)),
         ..RawApiCall::default()
     };
     let lower = joined.to_ascii_lowercase();
@@ -201,14 +209,18 @@ fn from_command(cmd: &SimpleCommand, sa_anywhere: bool) -> Option<RawApiCall> {
             ("curl", f) if f.starts_with("-X") && f.len() > 2 => {
                 explicit_method = f.get(2..).map(str::to_ascii_uppercase);
             }
-            ("curl", "-d" | "--data" | "--data-binary" | "--data-raw" | "--data-ascii" | "--data-urlencode" | "--json" | "-F" | "--form") => {
+            (
+                "curl",
+                "-d" | "--data" | "--data-binary" | "--data-raw" | "--data-ascii"
+                | "--data-urlencode" | "--json" | "-F" | "--form",
+            ) => {
                 if explicit_method.is_none() {
                     call.method = "POST".into();
                 }
-                if let Some(v) = value() {
-                    if let Some(file) = v.strip_prefix('@') {
-                        call.body_file = Some(file.to_string());
-                    }
+                if let Some(v) = value()
+                    && let Some(file) = v.strip_prefix('@')
+                {
+                    call.body_file = Some(file.to_string());
                 }
                 if inline.is_none() {
                     i += 1;
@@ -238,6 +250,57 @@ fn from_command(cmd: &SimpleCommand, sa_anywhere: bool) -> Option<RawApiCall> {
                 }
             }
             ("curl", "-k" | "--insecure") => call.insecure = true,
+            // Combined short options (`-sk`, `-sXPOST`, `-skd @f`): booleans, then at most
+            // one option that takes a value (the rest of the group, or the next argument).
+            ("curl", f) if f.len() > 2 && f.starts_with('-') && !f.starts_with("--") => {
+                let group = f.get(1..).unwrap_or_default();
+                for (at, c) in group.char_indices() {
+                    let rest = group.get(at + 1..).unwrap_or_default();
+                    let takes = |i: &mut usize| -> Option<String> {
+                        if rest.is_empty() {
+                            *i += 1;
+                            next.clone()
+                        } else {
+                            Some(rest.to_string())
+                        }
+                    };
+                    match c {
+                        'k' => call.insecure = true,
+                        'X' => {
+                            explicit_method = takes(&mut i).map(|m| m.to_ascii_uppercase());
+                            break;
+                        }
+                        'd' | 'F' => {
+                            if explicit_method.is_none() {
+                                call.method = "POST".into();
+                            }
+                            if let Some(file) =
+                                takes(&mut i).and_then(|v| v.strip_prefix('@').map(str::to_string))
+                            {
+                                call.body_file = Some(file);
+                            }
+                            break;
+                        }
+                        'H' => {
+                            if takes(&mut i).is_some_and(|v| {
+                                v.starts_with('@')
+                                    || v.to_ascii_lowercase().starts_with("authorization")
+                            }) {
+                                call.bearer = true;
+                            }
+                            break;
+                        }
+                        'o' | 'u' | 'x' | 'e' | 'A' | 'm' | 'w' | 'r' | 'E' | 'b' | 'c' | 'T' => {
+                            if c == 'T' && explicit_method.is_none() {
+                                call.method = "PUT".into();
+                            }
+                            let _ = takes(&mut i);
+                            break;
+                        }
+                        _ => {}
+                    }
+                }
+            }
             ("curl", "--cacert") => {
                 if value().is_some_and(|v| v.contains(SA_DIR)) {
                     call.service_account_token = true;
@@ -273,15 +336,20 @@ fn from_command(cmd: &SimpleCommand, sa_anywhere: bool) -> Option<RawApiCall> {
             }
             ("wget", "--no-check-certificate") => call.insecure = true,
             ("http" | "https" | "xh" | "httpie", m)
-                if matches!(m.to_ascii_uppercase().as_str(), "POST" | "PUT" | "PATCH" | "DELETE") =>
+                if matches!(
+                    m.to_ascii_uppercase().as_str(),
+                    "POST" | "PUT" | "PATCH" | "DELETE"
+                ) =>
             {
                 explicit_method = Some(m.to_ascii_uppercase());
             }
-            ("http" | "https" | "xh" | "httpie", "--verify=no" | "--verify") => call.insecure = true,
-            ("http" | "https" | "xh" | "httpie", item) if item.contains(":=") || item.starts_with('@') => {
-                if explicit_method.is_none() {
-                    call.method = "POST".into();
-                }
+            ("http" | "https" | "xh" | "httpie", "--verify=no" | "--verify") => {
+                call.insecure = true
+            }
+            ("http" | "https" | "xh" | "httpie", item)
+                if (item.contains(":=") || item.starts_with('@')) && explicit_method.is_none() =>
+            {
+                call.method = "POST".into();
             }
             _ => {}
         }
@@ -301,11 +369,23 @@ mod tests {
 
     #[test]
     fn api_paths() {
-        let t = api_target("https://10.96.0.1/apis/batch/v1/namespaces/kube-system/cronjobs/x?dryRun=All").expect("target");
-        assert_eq!((t.group.as_str(), t.kind.as_deref(), t.namespace.as_deref(), t.name.as_deref()), ("batch", Some("CronJob"), Some("kube-system"), Some("x")));
+        let t = api_target(
+            "https://10.96.0.1/apis/batch/v1/namespaces/kube-system/cronjobs/x?dryRun=All",
+        )
+        .expect("target");
+        assert_eq!(
+            (
+                t.group.as_str(),
+                t.kind.as_deref(),
+                t.namespace.as_deref(),
+                t.name.as_deref()
+            ),
+            ("batch", Some("CronJob"), Some("kube-system"), Some("x"))
+        );
         let t = api_target("/apis/batch/v1beta1/cronjobs").expect("target");
         assert!(t.is_batch() && t.namespace.is_none());
-        let t = api_target("https://kubernetes.default.svc/api/v1/namespaces/default/pods").expect("target");
+        let t = api_target("https://kubernetes.default.svc/api/v1/namespaces/default/pods")
+            .expect("target");
         assert_eq!(t.kind.as_deref(), Some("Pod"));
         assert!(api_target("https://example.com/index.html").is_none());
     }
@@ -319,5 +399,23 @@ mod tests {
         let c = &calls[0];
         assert!(c.is_write() && c.bearer && c.service_account_token && c.target.is_batch());
         assert_eq!(c.body_file.as_deref(), Some("cj.json"));
+        assert!(c.insecure);
+    }
+
+    #[test]
+    fn combined_curl_options() {
+        let c = &parse_command_line(
+            "curl -skXPOST -d@x.json https://k/apis/batch/v1/namespaces/a/jobs",
+        )[0];
+        assert_eq!(
+            (c.method.as_str(), c.insecure, c.body_file.as_deref()),
+            ("POST", true, Some("x.json"))
+        );
+        let c =
+            &parse_command_line("curl -sH 'Authorization: Bearer t' https://k/apis/batch/v1/jobs")
+                [0];
+        assert!(c.bearer && !c.is_write());
+        let c = &parse_command_line("curl -so /tmp/out https://k/apis/batch/v1/jobs")[0];
+        assert_eq!(c.url, "https://k/apis/batch/v1/jobs");
     }
 }

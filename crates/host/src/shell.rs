@@ -123,10 +123,15 @@ fn truncate(text: &str) -> &str {
 enum Token {
     Word(String),
     /// `|` (pipe to the next command) or another list separator.
-    Sep { pipe: bool },
-    Redirect { write: bool, target: String },
+    Sep {
+        pipe: bool,
+    },
+    Redirect {
+        write: bool,
+        target: String,
+    },
     HereString(String),
-    HereDoc { delimiter: String, strip_tabs: bool },
+    HereDoc,
     Newline,
 }
 
@@ -287,7 +292,7 @@ impl<'a> Lexer<'a> {
     fn line(&mut self) -> Option<&'a str> {
         let (start, _) = *self.chars.peek()?;
         let mut end = self.text.len();
-        while let Some((i, c)) = self.chars.next() {
+        for (i, c) in self.chars.by_ref() {
             if c == '\n' {
                 end = i;
                 break;
@@ -308,7 +313,11 @@ impl<'a> Lexer<'a> {
                     for (delimiter, strip_tabs) in pending_heredocs.drain(..) {
                         let mut body = String::new();
                         while let Some(line) = self.line() {
-                            let cmp = if strip_tabs { line.trim_start_matches('\t') } else { line };
+                            let cmp = if strip_tabs {
+                                line.trim_start_matches('\t')
+                            } else {
+                                line
+                            };
                             if cmp.trim_end() == delimiter {
                                 break;
                             }
@@ -366,19 +375,27 @@ impl<'a> Lexer<'a> {
                             }
                             self.skip_blanks();
                             let target = self.word();
-                            tokens.push(Token::Redirect { write: true, target });
+                            tokens.push(Token::Redirect {
+                                write: true,
+                                target,
+                            });
                         }
                         _ => tokens.push(Token::Sep { pipe: false }),
                     }
                 }
                 '>' | '<' => {
                     // A number right before the operator is a file descriptor, not an argument.
-                    if let Some(Token::Word(w)) = tokens.last() {
-                        if !w.is_empty() && w.len() <= 2 && w.bytes().all(|b| b.is_ascii_digit()) {
-                            let glued = self.text.get(..self.chars.peek().map_or(0, |p| p.0)).is_some_and(|before| before.ends_with(w.as_str()));
-                            if glued {
-                                tokens.pop();
-                            }
+                    if let Some(Token::Word(w)) = tokens.last()
+                        && !w.is_empty()
+                        && w.len() <= 2
+                        && w.bytes().all(|b| b.is_ascii_digit())
+                    {
+                        let glued = self
+                            .text
+                            .get(..self.chars.peek().map_or(0, |p| p.0))
+                            .is_some_and(|before| before.ends_with(w.as_str()));
+                        if glued {
+                            tokens.pop();
                         }
                     }
                     self.bump();
@@ -398,8 +415,8 @@ impl<'a> Lexer<'a> {
                         }
                         self.skip_blanks();
                         let delimiter = self.word();
-                        pending_heredocs.push((delimiter.clone(), strip_tabs));
-                        tokens.push(Token::HereDoc { delimiter, strip_tabs });
+                        pending_heredocs.push((delimiter, strip_tabs));
+                        tokens.push(Token::HereDoc);
                         continue;
                     }
                     if matches!(self.peek(), Some('>' | '|' | '&')) {
@@ -437,25 +454,30 @@ fn parse_into(text: &str, depth: usize, out: &mut Vec<SimpleCommand>) {
     let mut heredoc_owner: Vec<usize> = Vec::new();
     let mut pipe_from: Option<String> = None;
     let flush = |cur: &mut SimpleCommand,
-                     cur_text: &mut Vec<String>,
-                     commands: &mut Vec<SimpleCommand>,
-                     pipe_from: &mut Option<String>,
-                     pipe: bool| {
+                 cur_text: &mut Vec<String>,
+                 commands: &mut Vec<SimpleCommand>,
+                 pipe_from: &mut Option<String>,
+                 pipe: bool| {
         let text = cur_text.join(" ");
+        let before = pipe_from.take();
         if !cur.argv.is_empty() || !cur.writes_to.is_empty() {
             let mut done = std::mem::take(cur);
-            done.piped_from = pipe_from.take();
+            done.piped_from = before.clone();
             commands.push(done);
         } else {
             *cur = SimpleCommand::default();
         }
         cur_text.clear();
-        *pipe_from = pipe.then_some(text);
+        // The whole pipeline so far feeds the next command.
+        *pipe_from = pipe.then(|| match before {
+            Some(b) => format!("{b} | {text}"),
+            None => text,
+        });
     };
     for token in tokens {
         match token {
             Token::Word(w) => {
-                cur_text.push(w.clone());
+                cur_text.push(quote(&w));
                 cur.argv.push(w);
             }
             Token::Redirect { write, target } => {
@@ -475,21 +497,48 @@ fn parse_into(text: &str, depth: usize, out: &mut Vec<SimpleCommand>) {
                     None => cur.stdin_text = Some(text),
                 }
             }
-            Token::HereDoc { .. } => {
+            Token::HereDoc => {
                 // The body arrives after the newline; the command is flushed by then.
                 heredoc_owner.insert(0, commands.len());
             }
-            Token::Sep { pipe } => flush(&mut cur, &mut cur_text, &mut commands, &mut pipe_from, pipe),
-            Token::Newline => flush(&mut cur, &mut cur_text, &mut commands, &mut pipe_from, false),
+            Token::Sep { pipe } => {
+                flush(&mut cur, &mut cur_text, &mut commands, &mut pipe_from, pipe)
+            }
+            Token::Newline => flush(
+                &mut cur,
+                &mut cur_text,
+                &mut commands,
+                &mut pipe_from,
+                false,
+            ),
         }
     }
-    flush(&mut cur, &mut cur_text, &mut commands, &mut pipe_from, false);
+    flush(
+        &mut cur,
+        &mut cur_text,
+        &mut commands,
+        &mut pipe_from,
+        false,
+    );
 
     for cmd in commands {
         finish_command(cmd, depth, out);
     }
     for sub in substitutions {
         parse_into(&sub, depth + 1, out);
+    }
+}
+
+/// Quote a word so that the pipeline text can be split again.
+fn quote(word: &str) -> String {
+    if !word.is_empty()
+        && !word
+            .chars()
+            .any(|c| c.is_whitespace() || "'\"\\$`;&|<>()".contains(c))
+    {
+        word.to_string()
+    } else {
+        format!("'{}'", word.replace('\'', "'\\''"))
     }
 }
 
@@ -509,22 +558,27 @@ fn finish_command(mut cmd: SimpleCommand, depth: usize, out: &mut Vec<SimpleComm
     };
     let name = basename(first).to_ascii_lowercase();
     if name == "tee" {
-        cmd.writes_to
-            .extend(cmd.argv.iter().skip(1).filter(|a| !a.starts_with('-')).cloned());
+        cmd.writes_to.extend(
+            cmd.argv
+                .iter()
+                .skip(1)
+                .filter(|a| !a.starts_with('-'))
+                .cloned(),
+        );
     }
-    if SHELLS.contains(&name.as_str()) || name == "su" || name == "runuser" || name == "eval" {
-        if let Some(script) = shell_script(&cmd.argv, &name) {
-            let script = script.to_string();
-            out.push(cmd);
-            parse_into(&script, depth + 1, out);
-            return;
-        }
+    if (SHELLS.contains(&name.as_str()) || name == "su" || name == "runuser" || name == "eval")
+        && let Some(script) = shell_script(&cmd.argv, &name)
+    {
+        let script = script.to_string();
+        out.push(cmd);
+        parse_into(&script, depth + 1, out);
+        return;
     }
     if name == "watch" {
         // `watch [-n N] cmd args`: runs its arguments through `sh -c`.
         let mut i = 1;
         while let Some(a) = cmd.argv.get(i) {
-            if a == "-n" || a == "--interval" || a == "-d" && false {
+            if a == "-n" || a == "--interval" {
                 i += 2;
             } else if a.starts_with('-') {
                 i += 1;
@@ -543,7 +597,7 @@ fn finish_command(mut cmd: SimpleCommand, depth: usize, out: &mut Vec<SimpleComm
 /// The script a shell (or `su -c`, `eval`) runs, if any.
 fn shell_script<'a>(argv: &'a [String], name: &str) -> Option<&'a str> {
     if name == "eval" {
-        return None.or_else(|| argv.get(1).map(String::as_str));
+        return argv.get(1).map(String::as_str);
     }
     let mut i = 1;
     if name == "busybox" {
@@ -560,7 +614,9 @@ fn shell_script<'a>(argv: &'a [String], name: &str) -> Option<&'a str> {
             i += 1;
             continue;
         }
-        if arg == "--command" || (arg.starts_with('-') && !arg.starts_with("--") && arg.contains('c')) {
+        if arg == "--command"
+            || (arg.starts_with('-') && !arg.starts_with("--") && arg.contains('c'))
+        {
             wants_script = true;
             i += 1;
             continue;
@@ -604,9 +660,25 @@ fn unwrap_wrappers(cmd: &mut SimpleCommand) {
         };
         let name = basename(first).to_string();
         let rest_at = match name.as_str() {
-            "sudo" | "doas" => skip_options(&cmd.argv, skip + 1, &["-u", "-g", "-C", "-D", "-h", "-p", "-r", "-t", "-T", "-U", "--user", "--group"], true),
+            // Reserved words that may start a command in a compound command.
+            "do" | "then" | "else" | "elif" | "if" | "while" | "until" | "!" | "{" | "}" => {
+                skip + 1
+            }
+            "sudo" | "doas" => skip_options(
+                &cmd.argv,
+                skip + 1,
+                &[
+                    "-u", "-g", "-C", "-D", "-h", "-p", "-r", "-t", "-T", "-U", "--user", "--group",
+                ],
+                true,
+            ),
             "env" => {
-                let mut i = skip_options(&cmd.argv, skip + 1, &["-u", "--unset", "-C", "--chdir", "-S"], true);
+                let mut i = skip_options(
+                    &cmd.argv,
+                    skip + 1,
+                    &["-u", "--unset", "-C", "--chdir", "-S"],
+                    true,
+                );
                 while let Some(w) = cmd.argv.get(i) {
                     if is_assignment(w) {
                         cmd.assignments.push(w.clone());
@@ -617,18 +689,31 @@ fn unwrap_wrappers(cmd: &mut SimpleCommand) {
                 }
                 i
             }
-            "nohup" | "exec" | "command" | "builtin" | "time" | "setsid" | "chroot" if name != "chroot" => {
+            "nohup" | "exec" | "command" | "builtin" | "time" | "setsid" => {
                 skip_options(&cmd.argv, skip + 1, &["-a"], true)
             }
-            "nice" | "ionice" | "stdbuf" | "unbuffer" | "strace" | "ltrace" => {
-                skip_options(&cmd.argv, skip + 1, &["-n", "-c", "-o", "-e", "-i", "-p"], true)
-            }
+            "nice" | "ionice" | "stdbuf" | "unbuffer" | "strace" | "ltrace" => skip_options(
+                &cmd.argv,
+                skip + 1,
+                &["-n", "-c", "-o", "-e", "-i", "-p"],
+                true,
+            ),
             "timeout" => {
-                let i = skip_options(&cmd.argv, skip + 1, &["-s", "--signal", "-k", "--kill-after"], true);
+                let i = skip_options(
+                    &cmd.argv,
+                    skip + 1,
+                    &["-s", "--signal", "-k", "--kill-after"],
+                    true,
+                );
                 // The duration.
                 i + 1
             }
-            "xargs" => skip_options(&cmd.argv, skip + 1, &["-I", "-n", "-P", "-L", "-d", "-a", "-E", "-s"], false),
+            "xargs" => skip_options(
+                &cmd.argv,
+                skip + 1,
+                &["-I", "-n", "-P", "-L", "-d", "-a", "-E", "-s"],
+                false,
+            ),
             _ => {
                 cmd.argv.drain(..skip);
                 return;
@@ -680,36 +765,78 @@ mod tests {
     fn words_quotes_and_escapes() {
         assert_eq!(
             split_words(r#"kubectl create job x --image="busy box" -- sh -c 'echo hi; id' a\ b"#),
-            ["kubectl", "create", "job", "x", "--image=busy box", "--", "sh", "-c", "echo hi; id", "a b"]
+            [
+                "kubectl",
+                "create",
+                "job",
+                "x",
+                "--image=busy box",
+                "--",
+                "sh",
+                "-c",
+                "echo hi; id",
+                "a b"
+            ]
         );
     }
 
     #[test]
     fn lists_pipelines_and_sh_c() {
-        let got = argvs("cd /tmp && sudo -u root kubectl get jobs -A | grep x; bash -lc \"kubectl apply -f -\"");
-        assert!(got.contains(&vec!["kubectl".into(), "get".into(), "jobs".into(), "-A".into()]));
-        assert!(got.contains(&vec!["kubectl".into(), "apply".into(), "-f".into(), "-".into()]));
+        let got = argvs(
+            "cd /tmp && sudo -u root kubectl get jobs -A | grep x; bash -lc \"kubectl apply -f -\"",
+        );
+        assert!(got.contains(&vec![
+            "kubectl".into(),
+            "get".into(),
+            "jobs".into(),
+            "-A".into()
+        ]));
+        assert!(got.contains(&vec![
+            "kubectl".into(),
+            "apply".into(),
+            "-f".into(),
+            "-".into()
+        ]));
         assert!(got.contains(&vec!["grep".into(), "x".into()]));
     }
 
     #[test]
     fn pipes_record_their_source_and_heredocs_their_text() {
-        let cmds = parse_script("kubectl create job x --image=a --dry-run=client -o yaml | kubectl create -f -");
+        let cmds = parse_script(
+            "kubectl create job x --image=a --dry-run=client -o yaml | kubectl create -f -",
+        );
         assert_eq!(cmds.len(), 2);
-        assert!(cmds[1].piped_from.as_deref().is_some_and(|t| t.contains("--dry-run=client")));
-        let cmds = parse_script("kubectl apply -f - <<EOF\nkind: CronJob\nmetadata:\n  name: x\nEOF\necho done");
+        assert!(
+            cmds[1]
+                .piped_from
+                .as_deref()
+                .is_some_and(|t| t.contains("--dry-run=client"))
+        );
+        let cmds = parse_script(
+            "kubectl apply -f - <<EOF\nkind: CronJob\nmetadata:\n  name: x\nEOF\necho done",
+        );
         assert_eq!(cmds[0].argv[0], "kubectl");
-        assert!(cmds[0].stdin_text.as_deref().is_some_and(|t| t.contains("kind: CronJob")));
+        assert!(
+            cmds[0]
+                .stdin_text
+                .as_deref()
+                .is_some_and(|t| t.contains("kind: CronJob"))
+        );
         assert_eq!(cmds[1].argv, ["echo", "done"]);
     }
 
     #[test]
     fn substitutions_redirects_and_assignments() {
-        let cmds = parse_script("TOKEN=$(cat /var/run/secrets/kubernetes.io/serviceaccount/token) curl -k -H \"Authorization: Bearer $TOKEN\" https://kubernetes.default.svc/apis 2>&1 > /tmp/out");
+        let cmds = parse_script(
+            "TOKEN=$(cat /var/run/secrets/kubernetes.io/serviceaccount/token) curl -k -H \"Authorization: Bearer $TOKEN\" https://kubernetes.default.svc/apis 2>&1 > /tmp/out",
+        );
         assert_eq!(cmds[0].argv[0], "curl");
         assert_eq!(cmds[0].assignments.len(), 1);
         assert_eq!(cmds[0].writes_to, ["/tmp/out"]);
-        assert!(cmds.iter().any(|c| c.argv == ["cat", "/var/run/secrets/kubernetes.io/serviceaccount/token"]));
+        assert!(
+            cmds.iter()
+                .any(|c| c.argv == ["cat", "/var/run/secrets/kubernetes.io/serviceaccount/token"])
+        );
         let cmds = parse_script("echo '* * * * * root sh /tmp/x' >> /etc/crontab");
         assert_eq!(cmds[0].writes_to, ["/etc/crontab"]);
         let cmds = parse_script("echo x | tee -a /etc/cron.d/evil");
@@ -727,7 +854,9 @@ mod tests {
             "watch -n 5 kubectl get cj",
         ] {
             assert!(
-                argvs(line).iter().any(|a| a.first().map(String::as_str) == Some("kubectl")),
+                argvs(line)
+                    .iter()
+                    .any(|a| a.first().map(String::as_str) == Some("kubectl")),
                 "{line}"
             );
         }
@@ -735,7 +864,17 @@ mod tests {
 
     #[test]
     fn unterminated_input_does_not_hang_or_panic() {
-        for text in ["'abc", "\"abc", "$(abc", "`abc", "a <<", "a >", "\\", "a | | b ;;", "<<EOF\n"] {
+        for text in [
+            "'abc",
+            "\"abc",
+            "$(abc",
+            "`abc",
+            "a <<",
+            "a >",
+            "\\",
+            "a | | b ;;",
+            "<<EOF\n",
+        ] {
             let _ = parse_script(text);
             let _ = split_words(text);
         }

@@ -55,7 +55,6 @@ impl Alert {
     }
 }
 
-
 /// The rule that produced an alert.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RuleRef {

@@ -177,7 +177,10 @@ impl AuditEvent {
 
     /// How the request ended.
     pub fn outcome(&self) -> Outcome {
-        let decision = self.annotations.get(DECISION_ANNOTATION).map(String::as_str);
+        let decision = self
+            .annotations
+            .get(DECISION_ANNOTATION)
+            .map(String::as_str);
         match self.status_code() {
             None if decision == Some("forbid") => Outcome::Denied,
             None => Outcome::Unknown,
@@ -227,12 +230,16 @@ impl AuditEvent {
 
     /// `objectRef.subresource`, when set.
     pub fn subresource(&self) -> Option<&str> {
-        self.object_ref.as_ref().and_then(|o| o.subresource.as_deref())
+        self.object_ref
+            .as_ref()
+            .and_then(|o| o.subresource.as_deref())
     }
 
     /// `objectRef.namespace`, when set.
     pub fn namespace(&self) -> Option<&str> {
-        self.object_ref.as_ref().and_then(|o| o.namespace.as_deref())
+        self.object_ref
+            .as_ref()
+            .and_then(|o| o.namespace.as_deref())
     }
 
     /// The object's name: `objectRef.name`, else `responseObject.metadata.name` (objects created

@@ -6,7 +6,9 @@ use std::str::FromStr;
 
 /// How urgently a person should look. `info` is inventory, not an alert; `medium` and above are
 /// what a responder is expected to look at (`shared/design/alerts.md`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, Default)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, Default,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum Severity {
     /// Inventory: something exists or happened as expected.

@@ -61,7 +61,12 @@ pub fn run(
                 sources.push(src);
             }
             Err(err) => {
-                stats.decode.skipped.entry(err.code).and_modify(|n| *n += 1).or_insert(1);
+                stats
+                    .decode
+                    .skipped
+                    .entry(err.code)
+                    .and_modify(|n| *n += 1)
+                    .or_insert(1);
                 sink.error(&err);
             }
         }
@@ -122,7 +127,11 @@ impl Feeder<'_> {
     }
 
     fn open_error(&mut self, err: DecodeError, stats: &mut DecodeStats) {
-        stats.skipped.entry(err.code).and_modify(|n| *n += 1).or_insert(1);
+        stats
+            .skipped
+            .entry(err.code)
+            .and_modify(|n| *n += 1)
+            .or_insert(1);
         self.sink.error(&err);
     }
 
@@ -182,7 +191,10 @@ fn run_parallel(
             let decode = &options.decode;
             scope.spawn(move || {
                 for Work::Block(seq, block) in rx.iter() {
-                    if tx.send(Done::Output(seq, decode_block(&block, decode))).is_err() {
+                    if tx
+                        .send(Done::Output(seq, decode_block(&block, decode)))
+                        .is_err()
+                    {
                         return;
                     }
                 }

@@ -11,7 +11,7 @@
 use jobwarden_manifest::Document;
 use jobwarden_model::{FINDING_SCHEMA, Finding, FindingCategory, Location, ObjectId, Severity};
 use jobwarden_policy::pss::{self, Level, Mode, Version};
-use jobwarden_policy::{CronJobPolicy, TemplatePolicy, TemplateFinding};
+use jobwarden_policy::{CronJobPolicy, TemplateFinding, TemplatePolicy};
 use jobwarden_rbac::findings::{DEFAULT_AUTHORISED, SubjectPattern};
 use jobwarden_rbac::{Analysis, SourcedObject};
 use serde_json::Value;
@@ -165,7 +165,7 @@ pub fn scan(documents: &[Document], settings: &Settings) -> Outcome {
             },
         };
         let mut found = judge_object(&doc.value, pss, &settings.template, &settings.cronjob);
-        found.sort_by(|a, b| b.severity.cmp(&a.severity));
+        found.sort_by_key(|f| std::cmp::Reverse(f.severity));
         for f in found {
             let location = doc.location_of(&f.path);
             out.findings.push(f.into_finding(doc.object_id(), location));
@@ -327,10 +327,21 @@ metadata:
             .iter()
             .find(|f| f.check == "pss.restricted.privileged")
             .expect("restricted from the namespace label");
-        assert_eq!(privileged.pss.as_ref().map(|p| p.version.as_str()), Some("v1.29"));
+        assert_eq!(
+            privileged.pss.as_ref().map(|p| p.version.as_str()),
+            Some("v1.29")
+        );
         assert_eq!(privileged.location.line, 25, "line of the privileged field");
-        assert!(out.findings.iter().any(|f| f.check == "template.privileged"));
-        assert!(out.findings.iter().any(|f| f.check.starts_with("cronjob.schedule")));
+        assert!(
+            out.findings
+                .iter()
+                .any(|f| f.check == "template.privileged")
+        );
+        assert!(
+            out.findings
+                .iter()
+                .any(|f| f.check.starts_with("cronjob.schedule"))
+        );
     }
 
     #[test]
@@ -344,7 +355,15 @@ metadata:
             ..Settings::default()
         };
         let out = scan(&loaded.documents, &settings);
-        assert!(out.findings.iter().any(|f| f.check == "pss.baseline.privileged"));
-        assert!(!out.findings.iter().any(|f| f.check.starts_with("pss.restricted")));
+        assert!(
+            out.findings
+                .iter()
+                .any(|f| f.check == "pss.baseline.privileged")
+        );
+        assert!(
+            !out.findings
+                .iter()
+                .any(|f| f.check.starts_with("pss.restricted"))
+        );
     }
 }

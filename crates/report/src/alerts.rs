@@ -43,7 +43,11 @@ pub fn write_table(alerts: &[Alert], out: &mut dyn Write) -> io::Result<()> {
     }
     let mut ordered: Vec<(String, Vec<&Alert>)> = groups.into_iter().collect();
     for (_, g) in ordered.iter_mut() {
-        g.sort_by(|x, y| y.severity.cmp(&x.severity).then_with(|| x.time.cmp(&y.time)));
+        g.sort_by(|x, y| {
+            y.severity
+                .cmp(&x.severity)
+                .then_with(|| x.time.cmp(&y.time))
+        });
     }
     ordered.sort_by(|(ka, a), (kb, b)| {
         let wa = a.first().map(|x| x.severity);
@@ -139,14 +143,20 @@ mod tests {
         assert_eq!(v["severity"], "high");
         assert_eq!(v["evidence"][0]["audit_id"], "abc");
         assert_eq!(v["evidence"][0]["kind"], "k8s_audit");
-        assert!(v.get("provenance").is_none(), "empty optional fields are omitted");
+        assert!(
+            v.get("provenance").is_none(),
+            "empty optional fields are omitted"
+        );
     }
 
     #[test]
     fn table_puts_worst_subject_first() {
         let mut buf = Vec::new();
         write_table(
-            &[alert(Severity::Low, "aaa"), alert(Severity::Critical, "zzz")],
+            &[
+                alert(Severity::Low, "aaa"),
+                alert(Severity::Critical, "zzz"),
+            ],
             &mut buf,
         )
         .expect("write");

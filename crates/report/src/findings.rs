@@ -20,9 +20,8 @@ pub fn write_table(findings: &[Finding], out: &mut dyn Write) -> io::Result<()> 
     let mut start = 0;
     while start < findings.len() {
         let first = &findings[start];
-        let same_object = |f: &Finding| {
-            f.object == first.object && f.location.file == first.location.file
-        };
+        let same_object =
+            |f: &Finding| f.object == first.object && f.location.file == first.location.file;
         let end = start
             + findings[start..]
                 .iter()

@@ -54,7 +54,15 @@ pub struct AlertContext {
     pub evidence: Vec<Evidence>,
 }
 
-fn build(id: &str, title: &str, file: &str, level: Option<Level>, tags: &[String], summary: String, ctx: AlertContext) -> Alert {
+fn build(
+    id: &str,
+    title: &str,
+    file: &str,
+    level: Option<Level>,
+    tags: &[String],
+    summary: String,
+    ctx: AlertContext,
+) -> Alert {
     Alert {
         schema: ALERT_SCHEMA.to_string(),
         id: Alert::stable_id(id, &ctx.evidence),
@@ -77,7 +85,15 @@ fn build(id: &str, title: &str, file: &str, level: Option<Level>, tags: &[String
 
 /// The alert for a detection rule match.
 pub fn match_alert(m: &RuleMatch, ctx: AlertContext) -> Alert {
-    build(&m.id, &m.title, &m.file, m.level, &m.tags, format!("Sigma: {}", m.title), ctx)
+    build(
+        &m.id,
+        &m.title,
+        &m.file,
+        m.level,
+        &m.tags,
+        format!("Sigma: {}", m.title),
+        ctx,
+    )
 }
 
 /// The alert for a correlation hit.
@@ -86,7 +102,12 @@ pub fn correlation_alert(h: &CorrelationHit, ctx: AlertContext) -> Alert {
     let summary = if group.is_empty() {
         format!("Sigma correlation: {} ({} events)", h.title, h.count)
     } else {
-        format!("Sigma correlation: {} ({} for {})", h.title, h.count, group.join(", "))
+        format!(
+            "Sigma correlation: {} ({} for {})",
+            h.title,
+            h.count,
+            group.join(", ")
+        )
     };
     build(&h.id, &h.title, &h.file, h.level, &h.tags, summary, ctx)
 }
@@ -97,10 +118,16 @@ mod tests {
 
     #[test]
     fn tags_to_attack_ids() {
-        let tags: Vec<String> = ["attack.execution", "attack.t1053.007", "attack.T1609", "attack.t12", "cve.2021.1"]
-            .iter()
-            .map(|s| s.to_string())
-            .collect();
+        let tags: Vec<String> = [
+            "attack.execution",
+            "attack.t1053.007",
+            "attack.T1609",
+            "attack.t12",
+            "cve.2021.1",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
         assert_eq!(attack_ids(&tags), vec!["T1053.007", "T1609"]);
         assert_eq!(severity(Some(Level::Informational)), Severity::Info);
         assert_eq!(severity(Some(Level::Critical)), Severity::Critical);

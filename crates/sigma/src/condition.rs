@@ -11,6 +11,16 @@ pub(crate) enum Cond {
 }
 
 impl Cond {
+    /// The same condition with every selection index moved up by `offset`.
+    pub(crate) fn shifted(&self, offset: usize) -> Cond {
+        match self {
+            Cond::Sel(i) => Cond::Sel(i + offset),
+            Cond::Not(c) => Cond::Not(Box::new(c.shifted(offset))),
+            Cond::And(cs) => Cond::And(cs.iter().map(|c| c.shifted(offset)).collect()),
+            Cond::Or(cs) => Cond::Or(cs.iter().map(|c| c.shifted(offset)).collect()),
+        }
+    }
+
     pub(crate) fn eval(&self, sel: &mut impl FnMut(usize) -> bool) -> bool {
         match self {
             Cond::Sel(i) => sel(*i),
@@ -54,24 +64,44 @@ fn tokenize(text: &str) -> Result<Vec<Tok>, String> {
     Ok(toks)
 }
 
-/// Does a Sigma identifier pattern (`selection_*`) match a name?
+/// Does a Sigma identifier pattern (`selection_*`) match a name? Linear-time glob matching
+/// (backtracking to the last `*` only), so hostile patterns cannot blow up.
 pub(crate) fn name_matches(pattern: &str, name: &str) -> bool {
-    fn rec(p: &[char], n: &[char]) -> bool {
-        match p.split_first() {
-            None => n.is_empty(),
-            Some(('*', rest)) => (0..=n.len()).any(|i| n.get(i..).is_some_and(|tail| rec(rest, tail))),
-            Some(('?', rest)) => n.split_first().is_some_and(|(_, tail)| rec(rest, tail)),
-            Some((c, rest)) => n.split_first().is_some_and(|(h, tail)| h == c && rec(rest, tail)),
-        }
-    }
     let p: Vec<char> = pattern.chars().collect();
     let n: Vec<char> = name.chars().collect();
-    rec(&p, &n)
+    let (mut pi, mut ni) = (0usize, 0usize);
+    let mut star: Option<(usize, usize)> = None;
+    while ni < n.len() {
+        match p.get(pi) {
+            Some('*') => {
+                star = Some((pi, ni));
+                pi += 1;
+            }
+            Some(&c) if c == '?' || Some(&c) == n.get(ni) => {
+                pi += 1;
+                ni += 1;
+            }
+            _ => match star {
+                Some((sp, sn)) => {
+                    pi = sp + 1;
+                    ni = sn + 1;
+                    star = Some((sp, sn + 1));
+                }
+                None => return false,
+            },
+        }
+    }
+    p.get(pi..)
+        .is_some_and(|rest| rest.iter().all(|&c| c == '*'))
 }
+
+/// Deepest nesting of parentheses and `not` accepted (bounds recursion on hostile input).
+const MAX_DEPTH: usize = 128;
 
 struct Parser<'a> {
     toks: Vec<Tok>,
     pos: usize,
+    depth: usize,
     names: &'a [String],
 }
 
@@ -81,10 +111,18 @@ pub(crate) fn parse(text: &str, names: &[String]) -> Result<Cond, String> {
     if toks.is_empty() {
         return Err("empty condition".into());
     }
-    let mut p = Parser { toks, pos: 0, names };
+    let mut p = Parser {
+        toks,
+        pos: 0,
+        depth: 0,
+        names,
+    };
     let c = p.or()?;
     if p.pos != p.toks.len() {
-        return Err(format!("unexpected `{}` in condition `{text}`", p.show(p.pos)));
+        return Err(format!(
+            "unexpected `{}` in condition `{text}`",
+            p.show(p.pos)
+        ));
     }
     Ok(c)
 }
@@ -109,7 +147,11 @@ impl Parser<'_> {
             self.pos += 1;
             items.push(self.and()?);
         }
-        Ok(if items.len() == 1 { items.remove(0) } else { Cond::Or(items) })
+        Ok(if items.len() == 1 {
+            items.remove(0)
+        } else {
+            Cond::Or(items)
+        })
     }
 
     fn and(&mut self) -> Result<Cond, String> {
@@ -118,15 +160,26 @@ impl Parser<'_> {
             self.pos += 1;
             items.push(self.not()?);
         }
-        Ok(if items.len() == 1 { items.remove(0) } else { Cond::And(items) })
+        Ok(if items.len() == 1 {
+            items.remove(0)
+        } else {
+            Cond::And(items)
+        })
     }
 
     fn not(&mut self) -> Result<Cond, String> {
-        if self.peek_word("not") {
-            self.pos += 1;
-            return Ok(Cond::Not(Box::new(self.not()?)));
+        self.depth += 1;
+        if self.depth > MAX_DEPTH {
+            return Err(format!("condition nests deeper than {MAX_DEPTH} levels"));
         }
-        self.atom()
+        let result = if self.peek_word("not") {
+            self.pos += 1;
+            self.not().map(|c| Cond::Not(Box::new(c)))
+        } else {
+            self.atom()
+        };
+        self.depth -= 1;
+        result
     }
 
     fn atom(&mut self) -> Result<Cond, String> {
@@ -173,12 +226,16 @@ impl Parser<'_> {
                     return match lower.as_str() {
                         "all" => Ok(Cond::And(picked)),
                         "any" | "1" => Ok(Cond::Or(picked)),
-                        _ => Err(format!("`{w} of` is not supported (only `1 of`, `any of` and `all of`)")),
+                        _ => Err(format!(
+                            "`{w} of` is not supported (only `1 of`, `any of` and `all of`)"
+                        )),
                     };
                 }
                 match self.names.iter().position(|n| *n == w) {
                     Some(i) => Ok(Cond::Sel(i)),
-                    None => Err(format!("condition names `{w}`, which is not a selection of this rule")),
+                    None => Err(format!(
+                        "condition names `{w}`, which is not a selection of this rule"
+                    )),
                 }
             }
             Some(Tok::Close) => Err("unexpected `)` in condition".into()),
@@ -192,7 +249,10 @@ mod tests {
     use super::*;
 
     fn names() -> Vec<String> {
-        ["sel_a", "sel_b", "filter", "_hidden"].iter().map(|s| s.to_string()).collect()
+        ["sel_a", "sel_b", "filter", "_hidden"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect()
     }
 
     #[test]
@@ -201,9 +261,15 @@ mod tests {
         let c = parse("sel_a or sel_b and not filter", &n).expect("parse");
         assert_eq!(
             c,
-            Cond::Or(vec![Cond::Sel(0), Cond::And(vec![Cond::Sel(1), Cond::Not(Box::new(Cond::Sel(2)))])])
+            Cond::Or(vec![
+                Cond::Sel(0),
+                Cond::And(vec![Cond::Sel(1), Cond::Not(Box::new(Cond::Sel(2)))])
+            ])
         );
-        assert_eq!(parse("1 of sel_*", &n).expect("p"), Cond::Or(vec![Cond::Sel(0), Cond::Sel(1)]));
+        assert_eq!(
+            parse("1 of sel_*", &n).expect("p"),
+            Cond::Or(vec![Cond::Sel(0), Cond::Sel(1)])
+        );
         assert_eq!(
             parse("all of them", &n).expect("p"),
             Cond::And(vec![Cond::Sel(0), Cond::Sel(1), Cond::Sel(2)])
@@ -213,5 +279,15 @@ mod tests {
         assert!(parse("1 of nothing*", &n).is_err());
         assert!(parse("sel_a | count() > 5", &n).is_err());
         assert!(parse("2 of sel_*", &n).is_err());
+        let deep = format!("{}sel_a{}", "(".repeat(10_000), ")".repeat(10_000));
+        assert!(parse(&deep, &n).is_err());
+        assert!(name_matches("s*_?", "sel_a") && !name_matches("s*_?", "sel_ab"));
+        assert!(
+            name_matches("*", "")
+                && name_matches("a*b*c", "axxbyyc")
+                && !name_matches("a*b*c", "axxbyy")
+        );
+        let hostile = format!("{}b", "*a".repeat(40));
+        assert!(!name_matches(&hostile, &"a".repeat(200)));
     }
 }

@@ -12,19 +12,30 @@
 //!
 //! # Prefilter needles
 //!
-//! [`Engine::needles`] returns lowercase, JSON-escaped (`\` → `\\`, `"` → `\"`), ASCII-only
-//! literals of at least [`MIN_NEEDLE`] bytes such that every event a rule matches contains one of
-//! them verbatim *after ASCII lowercasing of the raw line*. The caller must lowercase the line
-//! (or search ASCII-case-insensitively) and must treat lines containing `\u` escapes as
-//! candidates, since escaped text cannot be compared byte-wise.
+//! [`Engine::needles_for`] returns literals such that every event a rule matches contains one
+//! of them verbatim in its raw JSON text *after ASCII lowercasing*. They are lowercase,
+//! JSON-escaped (`\` → `\\`, `"` → `\"`), ASCII-only and at least [`MIN_NEEDLE`] bytes long.
+//! String values carry their JSON quotes where the match anchors them (`"create"` for an exact
+//! value, `"/usr` for a prefix, `.exe"` for a suffix), which makes them more selective than the
+//! bare text; numbers and booleans stay bare. With [`EngineOptions::key_context_needles`], exact
+//! and prefix values of scalar audit fields also carry their key (`"verb":"create"`), which
+//! assumes compact JSON as kube-apiserver writes it. The caller must lowercase the line (or
+//! search ASCII-case-insensitively) and must treat lines containing `\u` escapes as candidates:
+//! escaped text (Go escapes `<`, `>`, `&`) cannot be compared byte-wise. A rule with no sound
+//! needle (only negations, regexes, numeric or CIDR tests, `*`) makes the result None: it must
+//! see every event; [`Engine::unfiltered_rules`] lists such rules.
 
 use crate::event::{Event, FieldMap, JsonEvent};
-use crate::rule::{Binding, CorrelationRule, CorrelationType, DetectionRule, Level, Rule};
+use crate::rule::{
+    Binding, CorrelationRule, CorrelationType, CountCondition, DetectionRule, Level, Rule,
+};
 use jiff::Timestamp;
 use std::collections::{HashMap, HashSet, VecDeque};
 
-/// Needles shorter than this ruin a Teddy prefilter's selectivity and are not emitted.
-pub const MIN_NEEDLE: usize = 3;
+pub use crate::value::MIN_NEEDLE;
+
+/// How deep correlation hits are fed into correlations chained on them (guards cycles).
+pub const MAX_CHAIN_DEPTH: usize = 8;
 
 /// The kind of event being evaluated.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -39,19 +50,83 @@ pub enum LogsourceKind {
     Generic,
 }
 
-/// The default Sigma-taxonomy mapping for host events: each name maps to itself, to common
-/// ECS/Falco/auditd-style paths, and falls back to any key of that name.
+/// The default Sigma-taxonomy mapping for host events, first jobwarden's own host event
+/// fields (`jobwarden-host`'s `ProcessEvent`/`FileEvent` as serialised), then ECS, Falco and the
+/// Sigma name itself; any other name falls back to a key of that name anywhere in the event.
+///
+/// | Sigma name | JSON paths tried (all values are used) |
+/// |---|---|
+/// | `Image` | `exe`, `process.executable`, `proc.exepath`, `Image` |
+/// | `CommandLine` | `command_line`, `process.command_line`, `proc.cmdline`, `CommandLine` |
+/// | `ParentImage` | `parent_exe`, `process.parent.executable`, `proc.pexepath`, `ParentImage` |
+/// | `ParentCommandLine` | `parent_command_line`, `process.parent.command_line`, `proc.pcmdline`, `ParentCommandLine` |
+/// | `User` | `user`, `user.name`, `process.user.name`, `User` |
+/// | `CurrentDirectory` | `cwd`, `process.working_directory`, `proc.cwd`, `CurrentDirectory` |
+/// | `TargetFilename` | `path`, `file.path`, `fd.name`, `TargetFilename` |
+/// | `ProcessId` / `ParentProcessId` | `pid` / `ppid`, `process.pid` / `process.parent.pid`, `proc.pid` / `proc.ppid` |
+/// | `Computer` | `host`, `host.name`, `Computer` |
 pub fn default_host_map() -> FieldMap {
-    FieldMap::generic()
-        .with("Image", &["Image", "process.executable", "process.exe", "proc.exepath", "exe"])
-        .with("CommandLine", &["CommandLine", "process.command_line", "process.cmdline", "proc.cmdline", "cmdline"])
-        .with("ParentImage", &["ParentImage", "process.parent.executable", "proc.pexepath", "parent_exe"])
-        .with("ParentCommandLine", &["ParentCommandLine", "process.parent.command_line", "proc.pcmdline"])
-        .with("User", &["User", "user.name", "process.user.name", "user"])
-        .with("CurrentDirectory", &["CurrentDirectory", "process.working_directory", "proc.cwd", "cwd"])
-        .with("TargetFilename", &["TargetFilename", "file.path", "fd.name", "path"])
-        .with("ProcessId", &["ProcessId", "process.pid", "proc.pid", "pid"])
-        .with("ParentProcessId", &["ParentProcessId", "process.parent.pid", "proc.ppid", "ppid"])
+    const TABLE: &[(&str, &[&str])] = &[
+        (
+            "Image",
+            &["exe", "process.executable", "proc.exepath", "Image"],
+        ),
+        (
+            "CommandLine",
+            &[
+                "command_line",
+                "process.command_line",
+                "proc.cmdline",
+                "CommandLine",
+            ],
+        ),
+        (
+            "ParentImage",
+            &[
+                "parent_exe",
+                "process.parent.executable",
+                "proc.pexepath",
+                "ParentImage",
+            ],
+        ),
+        (
+            "ParentCommandLine",
+            &[
+                "parent_command_line",
+                "process.parent.command_line",
+                "proc.pcmdline",
+                "ParentCommandLine",
+            ],
+        ),
+        ("User", &["user", "user.name", "process.user.name", "User"]),
+        (
+            "CurrentDirectory",
+            &[
+                "cwd",
+                "process.working_directory",
+                "proc.cwd",
+                "CurrentDirectory",
+            ],
+        ),
+        (
+            "TargetFilename",
+            &["path", "file.path", "fd.name", "TargetFilename"],
+        ),
+        (
+            "ProcessId",
+            &["pid", "process.pid", "proc.pid", "ProcessId"],
+        ),
+        (
+            "ParentProcessId",
+            &["ppid", "process.parent.pid", "proc.ppid", "ParentProcessId"],
+        ),
+        ("Computer", &["host", "host.name", "Computer"]),
+    ];
+    TABLE
+        .iter()
+        .fold(FieldMap::generic(), |map, (name, paths)| {
+            map.with(name, paths)
+        })
 }
 
 /// Pod-template prefixes in audit request bodies: Pod, workload controllers, CronJob.
@@ -77,11 +152,10 @@ pub fn k8s_sigmahq_map() -> FieldMap {
         "initContainers.securityContext.capabilities",
         "ephemeralContainers.securityContext.capabilities",
     ]);
-    let as_refs = |v: &[String]| -> Vec<&str> { v.iter().map(String::as_str).collect() };
-    FieldMap::raw()
-        .with("apiGroup", &["objectRef.apiGroup"])
-        .with("hostPath", &as_refs(&host_paths))
-        .with("capabilities", &as_refs(&caps))
+    let mut map = FieldMap::raw().with("apiGroup", &["objectRef.apiGroup"]);
+    map.paths.insert("hostPath".to_string(), host_paths);
+    map.paths.insert("capabilities".to_string(), caps);
+    map
 }
 
 /// Engine configuration.
@@ -100,6 +174,9 @@ pub struct EngineOptions {
     pub max_correlation_groups: usize,
     /// Most timestamps or values kept per correlation group.
     pub max_events_per_group: usize,
+    /// Audit needles for scalar fields carry their key (`"verb":"create"`); only sound for
+    /// compact JSON (no space after `:`), as kube-apiserver writes it. Default false.
+    pub key_context_needles: bool,
 }
 
 impl Default for EngineOptions {
@@ -111,6 +188,7 @@ impl Default for EngineOptions {
             generic: FieldMap::generic(),
             max_correlation_groups: 100_000,
             max_events_per_group: 10_000,
+            key_context_needles: false,
         }
     }
 }
@@ -158,14 +236,32 @@ pub struct CorrelationHit {
     pub first: Timestamp,
     /// Time of the event that completed the condition (or of the last, for closed windows).
     pub last: Timestamp,
+    /// False when another correlation chains on this one and none asks to `generate`: the hit
+    /// feeds that correlation but should not become an alert on its own.
+    pub emit: bool,
+}
+
+/// What a [`LintWarning`] is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum LintKind {
+    /// The rule can never fire on the events it binds to (as mapped).
+    NeverFires,
+    /// Some selection can never match, but the rule can still fire through others.
+    DeadSelection,
+    /// The rule uses keyword searches, which scan every string of every event.
+    KeywordScan,
+    /// A filter rule named rules that are not loaded or outside its logsource.
+    Filter,
 }
 
 /// A rule that cannot behave as written on the events it binds to.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LintWarning {
+    /// What kind of problem.
+    pub kind: LintKind,
     /// Rule file.
     pub file: String,
-    /// 1-based line of the rule.
+    /// 1-based line: the offending field's, else the rule's.
     pub line: usize,
     /// Rule id.
     pub rule_id: String,
@@ -173,11 +269,59 @@ pub struct LintWarning {
     pub message: String,
 }
 
+impl std::fmt::Display for LintWarning {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{}:{}: rule {}: {}",
+            self.file, self.line, self.rule_id, self.message
+        )
+    }
+}
+
 /// Top-level keys of an `audit.k8s.io/v1` Event.
 const AUDIT_KEYS: &[&str] = &[
-    "kind", "apiVersion", "level", "auditID", "stage", "requestURI", "verb", "user", "impersonatedUser",
-    "sourceIPs", "userAgent", "objectRef", "responseStatus", "requestObject", "responseObject",
-    "requestReceivedTimestamp", "stageTimestamp", "annotations",
+    "kind",
+    "apiVersion",
+    "level",
+    "auditID",
+    "stage",
+    "requestURI",
+    "verb",
+    "user",
+    "impersonatedUser",
+    "sourceIPs",
+    "userAgent",
+    "objectRef",
+    "responseStatus",
+    "requestObject",
+    "responseObject",
+    "requestReceivedTimestamp",
+    "stageTimestamp",
+    "annotations",
+];
+
+/// Audit fields that always hold one scalar, keyed by their last path segment.
+const AUDIT_SCALARS: &[&str] = &[
+    "verb",
+    "requestURI",
+    "userAgent",
+    "level",
+    "stage",
+    "auditID",
+    "user.username",
+    "user.uid",
+    "impersonatedUser.username",
+    "objectRef.resource",
+    "objectRef.subresource",
+    "objectRef.namespace",
+    "objectRef.name",
+    "objectRef.apiGroup",
+    "objectRef.apiVersion",
+    "objectRef.uid",
+    "responseStatus.code",
+    "responseStatus.status",
+    "responseStatus.reason",
 ];
 
 /// Audit fields that are JSON numbers.
@@ -212,7 +356,12 @@ pub struct Engine {
     by_binding: HashMap<Binding, Vec<usize>>,
     /// rule index → (correlation index, position in its `rules`).
     rule_correlations: Vec<Vec<(usize, usize)>>,
+    /// correlation index → (correlation index, position) of correlations chained on it.
+    corr_correlations: Vec<Vec<(usize, usize)>>,
     emit: Vec<bool>,
+    corr_emit: Vec<bool>,
+    /// Filters that named unloaded rules or rules outside their logsource.
+    filter_notes: Vec<LintWarning>,
     options: EngineOptions,
     state: HashMap<(usize, Vec<String>), GroupState>,
     stats: CorrelationStats,
@@ -236,63 +385,124 @@ impl Engine {
     /// Builds an engine. Fails when a correlation names a rule that is not among `rules`
     /// ([`crate::LoadReport::check_references`] filters those out beforehand).
     pub fn new(rules: Vec<Rule>, options: EngineOptions) -> Result<Engine, UnknownReference> {
-        let mut detections = Vec::new();
+        let mut detections: Vec<DetectionRule> = Vec::new();
         let mut correlations = Vec::new();
+        let mut filters = Vec::new();
         for r in rules {
             match r {
                 Rule::Detection(d) => detections.push(*d),
                 Rule::Correlation(c) => correlations.push(*c),
+                Rule::Filter(f) => filters.push(*f),
+            }
+        }
+        let mut filter_notes = Vec::new();
+        for f in &filters {
+            for reference in &f.rules {
+                let mut found = false;
+                for d in detections
+                    .iter_mut()
+                    .filter(|d| d.id == *reference || d.name.as_deref() == Some(reference.as_str()))
+                {
+                    found = true;
+                    if f.logsource.covers(&d.logsource) {
+                        d.apply_filter(f);
+                    } else {
+                        filter_notes.push(LintWarning {
+                            kind: LintKind::Filter,
+                            file: f.file.clone(),
+                            line: f.line,
+                            rule_id: f.id.clone(),
+                            message: format!(
+                                "filter `{}` names rule `{reference}`, whose logsource it does not cover: not applied",
+                                f.title
+                            ),
+                        });
+                    }
+                }
+                if !found {
+                    filter_notes.push(LintWarning {
+                        kind: LintKind::Filter,
+                        file: f.file.clone(),
+                        line: f.line,
+                        rule_id: f.id.clone(),
+                        message: format!(
+                            "filter `{}` names `{reference}`, which is not loaded",
+                            f.title
+                        ),
+                    });
+                }
             }
         }
         let mut by_binding: HashMap<Binding, Vec<usize>> = HashMap::new();
         for (i, r) in detections.iter().enumerate() {
             by_binding.entry(r.logsource.binding()).or_default().push(i);
         }
+        // References resolve to detection rules first, then to correlations (chaining).
         let mut rule_correlations = vec![Vec::new(); detections.len()];
+        let mut corr_correlations = vec![Vec::new(); correlations.len()];
         let mut emit = vec![true; detections.len()];
+        let mut corr_emit = vec![true; correlations.len()];
+        // A referenced rule emits on its own only when some referencing correlation generates.
+        let mut referenced = vec![false; detections.len()];
+        let mut generated = vec![false; detections.len()];
+        let mut corr_referenced = vec![false; correlations.len()];
+        let mut corr_generated = vec![false; correlations.len()];
+        let named = |id: &str, name: Option<&str>, reference: &str| {
+            id == reference || name == Some(reference)
+        };
         for (ci, c) in correlations.iter().enumerate() {
             for (pos, reference) in c.rules.iter().enumerate() {
-                let Some(ri) = detections
+                if let Some(ri) = detections
                     .iter()
-                    .position(|d| d.id == *reference || d.name.as_deref() == Some(reference.as_str()))
-                else {
+                    .position(|d| named(&d.id, d.name.as_deref(), reference))
+                {
+                    if let Some(list) = rule_correlations.get_mut(ri) {
+                        list.push((ci, pos));
+                    }
+                    if let (Some(r), Some(g)) = (referenced.get_mut(ri), generated.get_mut(ri)) {
+                        *r = true;
+                        *g |= c.generate;
+                    }
+                } else if let Some(up) = correlations
+                    .iter()
+                    .position(|u| named(&u.id, u.name.as_deref(), reference))
+                {
+                    if let Some(list) = corr_correlations.get_mut(up) {
+                        list.push((ci, pos));
+                    }
+                    if let (Some(r), Some(g)) =
+                        (corr_referenced.get_mut(up), corr_generated.get_mut(up))
+                    {
+                        *r = true;
+                        *g |= c.generate;
+                    }
+                } else {
                     return Err(UnknownReference {
                         file: c.file.clone(),
                         line: c.line,
                         correlation: c.id.clone(),
                         reference: reference.clone(),
                     });
-                };
-                if let Some(list) = rule_correlations.get_mut(ri) {
-                    list.push((ci, pos));
-                }
-                if !c.generate
-                    && let Some(e) = emit.get_mut(ri)
-                {
-                    *e = false;
                 }
             }
         }
-        // A rule also used by a generating correlation still emits.
-        for c in &correlations {
-            if c.generate {
-                for reference in &c.rules {
-                    for (i, d) in detections.iter().enumerate() {
-                        if (d.id == *reference || d.name.as_deref() == Some(reference.as_str()))
-                            && let Some(e) = emit.get_mut(i)
-                        {
-                            *e = true;
-                        }
-                    }
-                }
-            }
+        for (i, e) in emit.iter_mut().enumerate() {
+            *e = !referenced.get(i).copied().unwrap_or(false)
+                || generated.get(i).copied().unwrap_or(false);
+        }
+        for (i, e) in corr_emit.iter_mut().enumerate() {
+            *e = !corr_referenced.get(i).copied().unwrap_or(false)
+                || corr_generated.get(i).copied().unwrap_or(false);
         }
         Ok(Engine {
             rules: detections,
             correlations,
             by_binding,
             rule_correlations,
+            corr_correlations,
             emit,
+            corr_emit,
+            filter_notes,
             options,
             state: HashMap::new(),
             stats: CorrelationStats::default(),
@@ -334,9 +544,18 @@ impl Engine {
         let mut out = Vec::new();
         let indices: &[usize] = match kind {
             LogsourceKind::Generic => &[],
-            LogsourceKind::K8sAudit => self.by_binding.get(&Binding::K8sAudit).map_or(&[], Vec::as_slice),
-            LogsourceKind::HostProcess => self.by_binding.get(&Binding::HostProcess).map_or(&[], Vec::as_slice),
-            LogsourceKind::HostFile => self.by_binding.get(&Binding::HostFile).map_or(&[], Vec::as_slice),
+            LogsourceKind::K8sAudit => self
+                .by_binding
+                .get(&Binding::K8sAudit)
+                .map_or(&[], Vec::as_slice),
+            LogsourceKind::HostProcess => self
+                .by_binding
+                .get(&Binding::HostProcess)
+                .map_or(&[], Vec::as_slice),
+            LogsourceKind::HostFile => self
+                .by_binding
+                .get(&Binding::HostFile)
+                .map_or(&[], Vec::as_slice),
         };
         let generic_all = kind == LogsourceKind::Generic;
         let mut check = |i: usize| {
@@ -352,6 +571,30 @@ impl Engine {
             indices.iter().copied().for_each(&mut check);
         }
         out
+    }
+
+    /// Like [`Engine::matches`], but only for the given rule indices (e.g. the candidates a
+    /// prefilter left); indices not bound to `kind` are skipped (all bind under `Generic`).
+    pub fn matches_among<E: Event + ?Sized>(
+        &self,
+        kind: LogsourceKind,
+        indices: &[usize],
+        event: &E,
+    ) -> Vec<RuleMatch> {
+        let binding = match kind {
+            LogsourceKind::K8sAudit => Some(Binding::K8sAudit),
+            LogsourceKind::HostProcess => Some(Binding::HostProcess),
+            LogsourceKind::HostFile => Some(Binding::HostFile),
+            LogsourceKind::Generic => None,
+        };
+        indices
+            .iter()
+            .filter_map(|&i| {
+                let r = self.rules.get(i)?;
+                let bound = binding.is_none_or(|b| r.logsource.binding() == b);
+                (bound && r.matches(event)).then(|| self.rule_match(i, r))
+            })
+            .collect()
     }
 
     /// [`Engine::matches`] on a parsed JSON event, through the kind's field mapping.
@@ -378,10 +621,19 @@ impl Engine {
         self.needles_for(LogsourceKind::Generic)
     }
 
-    /// [`Engine::needles`] restricted to the rules bound to `kind`.
+    /// [`Engine::needles`] restricted to the rules bound to `kind`. For audit events, rules that
+    /// can never fire on raw audit JSON (see [`Engine::lint`]) need no needle and add none.
     pub fn needles_for(&self, kind: LogsourceKind) -> Option<Vec<String>> {
         let mut all = Vec::new();
         for i in self.rule_indices(kind) {
+            if kind == LogsourceKind::K8sAudit
+                && self
+                    .rules
+                    .get(i)
+                    .is_some_and(|r| !r.can_fire(&|t| self.audit_constant(t)))
+            {
+                continue;
+            }
             all.extend(self.rule_needles(i)?);
         }
         all.sort();
@@ -391,198 +643,398 @@ impl Engine {
 
     /// One rule's needles (see the module docs), or None when it must see every event.
     pub fn rule_needles(&self, index: usize) -> Option<Vec<String>> {
-        self.rules.get(index)?.needles()
+        let rule = self.rules.get(index)?;
+        let map = &self.options.k8s_audit;
+        if self.options.key_context_needles
+            && rule.logsource.binding() == Binding::K8sAudit
+            && !map.leaf_fallback
+        {
+            rule.needles_with(&|field: &str| {
+                (AUDIT_SCALARS.contains(&field) && !map.paths.contains_key(field)).then(|| {
+                    field
+                        .rsplit('.')
+                        .next()
+                        .unwrap_or(field)
+                        .to_ascii_lowercase()
+                })
+            })
+        } else {
+            rule.needles()
+        }
     }
 
     /// Rules bound to `kind` that have no needle (evaluated on every event).
     pub fn unfiltered_rules(&self, kind: LogsourceKind) -> Vec<usize> {
-        self.rule_indices(kind).into_iter().filter(|i| self.rule_needles(*i).is_none()).collect()
+        self.rule_indices(kind)
+            .into_iter()
+            .filter(|i| {
+                let never = kind == LogsourceKind::K8sAudit
+                    && self
+                        .rules
+                        .get(*i)
+                        .is_some_and(|r| !r.can_fire(&|t| self.audit_constant(t)));
+                !never && self.rule_needles(*i).is_none()
+            })
+            .collect()
     }
 
-    /// Rules bound to Kubernetes audit events that cannot fire on raw audit JSON: fields that are
-    /// not audit event fields, strings compared to numeric fields, keyword searches.
+    /// Rules bound to Kubernetes audit events that cannot fire on raw audit JSON (fields that are
+    /// not audit event fields, strings compared to numeric fields) or scan every string (keyword
+    /// searches), and filters that could not be applied.
     pub fn lint(&self) -> Vec<LintWarning> {
-        let mut out = Vec::new();
+        let mut out = self.filter_notes.clone();
+        let absent = |name: &str| self.audit_absent(name);
+        let numeric = |name: &str| self.audit_numeric(name);
         for r in &self.rules {
             if r.logsource.binding() != Binding::K8sAudit {
                 continue;
             }
-            let mut warn = |message: String| {
-                out.push(LintWarning { file: r.file.clone(), line: r.line, rule_id: r.id.clone(), message });
-            };
+            let mut reasons = Vec::new();
+            let mut first_line = r.line;
             for f in &r.fields {
-                if self.options.k8s_audit.paths.contains_key(&f.name) {
-                    continue;
-                }
-                let root = f.name.split('.').next().unwrap_or("");
-                if !AUDIT_KEYS.contains(&root) {
-                    warn(format!("field `{}` is not an audit event field: the rule never fires on raw audit JSON unless it is mapped", f.name));
-                    continue;
-                }
-                let numeric_cmp = f.modifiers.iter().any(|m| matches!(m.as_str(), "gt" | "gte" | "lt" | "lte" | "exists"));
-                if AUDIT_NUMERIC.contains(&f.name.as_str()) && !numeric_cmp {
-                    for v in &f.string_values {
-                        if v.trim().parse::<f64>().is_err() && v != "*" {
-                            warn(format!("field `{}` is a number in audit events; the string `{v}` never matches it", f.name));
-                        }
+                let numeric_cmp = f.modifiers.iter().any(|m| {
+                    matches!(
+                        m.as_str(),
+                        "gt" | "gte" | "lt" | "lte" | "exists" | "neq" | "re" | "fieldref"
+                    )
+                });
+                let reason =
+                    if absent(&f.name) {
+                        Some(format!(
+                            "`{}` (line {}) is not an audit event field",
+                            f.name, f.line
+                        ))
+                    } else if numeric(&f.name) && !numeric_cmp {
+                        let strings: Vec<&str> = f
+                            .string_values
+                            .iter()
+                            .map(String::as_str)
+                            .filter(|v| v.trim().parse::<f64>().is_err() && *v != "*")
+                            .collect();
+                        (!strings.is_empty()).then(|| {
+                        format!(
+                            "`{}` (line {}) is a number in audit events, compared to the string {}",
+                            f.name,
+                            f.line,
+                            strings.iter().map(|v| format!("`{v}`")).collect::<Vec<_>>().join(", ")
+                        )
+                    })
+                    } else {
+                        None
+                    };
+                if let Some(reason) = reason {
+                    if reasons.is_empty() {
+                        first_line = f.line;
                     }
+                    reasons.push(reason);
                 }
             }
+            let mut warn = |kind: LintKind, line: usize, message: String| {
+                out.push(LintWarning {
+                    kind,
+                    file: r.file.clone(),
+                    line,
+                    rule_id: r.id.clone(),
+                    message,
+                });
+            };
+            if !reasons.is_empty() {
+                let fires = r.can_fire(&|t| self.audit_constant(t));
+                let (kind, lead) = if fires {
+                    (
+                        LintKind::DeadSelection,
+                        "part of the rule can never match raw audit JSON",
+                    )
+                } else {
+                    (
+                        LintKind::NeverFires,
+                        "the rule can never fire on raw audit JSON",
+                    )
+                };
+                warn(
+                    kind,
+                    first_line,
+                    format!(
+                        "{lead}: {}; map the field (e.g. k8s_sigmahq_map) or fix the value",
+                        reasons.join("; ")
+                    ),
+                );
+            }
             if r.uses_keywords {
-                warn("keyword (full-text) searches scan every string of the audit event".to_string());
+                warn(
+                    LintKind::KeywordScan,
+                    r.line,
+                    "keyword (full-text) searches scan every string of the audit event".to_string(),
+                );
             }
         }
         out
     }
 
-    /// Correlation memory counters.
-    pub fn correlation_stats(&self) -> CorrelationStats {
-        CorrelationStats { groups: self.state.len(), ..self.stats }
+    /// A field that raw audit events never have (not mapped, not an audit event key).
+    fn audit_absent(&self, name: &str) -> bool {
+        let map = &self.options.k8s_audit;
+        !map.leaf_fallback
+            && !map.paths.contains_key(name)
+            && !AUDIT_KEYS.contains(&name.split('.').next().unwrap_or(""))
     }
 
-    /// Feeds a rule match (with its event and time) to the correlations that use the rule.
-    pub fn observe<E: Event + ?Sized>(&mut self, m: &RuleMatch, event: &E, time: Timestamp) -> Vec<CorrelationHit> {
+    /// A field that raw audit events always hold as a number.
+    fn audit_numeric(&self, name: &str) -> bool {
+        let map = &self.options.k8s_audit;
+        !map.leaf_fallback && !map.paths.contains_key(name) && AUDIT_NUMERIC.contains(&name)
+    }
+
+    /// The outcome of a field test on every raw audit event, when it is the same for all.
+    fn audit_constant(&self, t: &crate::value::FieldTest) -> Option<bool> {
+        match t.field.as_deref() {
+            Some(name) if self.audit_absent(name) => Some(t.eval(&crate::value::NoFields)),
+            Some(name) if self.audit_numeric(name) && t.only_non_numeric_equality() => Some(false),
+            _ => None,
+        }
+    }
+
+    /// Correlation memory counters.
+    pub fn correlation_stats(&self) -> CorrelationStats {
+        CorrelationStats {
+            groups: self.state.len(),
+            ..self.stats
+        }
+    }
+
+    /// Feeds a rule match (with its event and time) to the correlations that use the rule, and
+    /// their hits on to correlations that use those (chaining, up to [`MAX_CHAIN_DEPTH`]).
+    pub fn observe<E: Event + ?Sized>(
+        &mut self,
+        m: &RuleMatch,
+        event: &E,
+        time: Timestamp,
+    ) -> Vec<CorrelationHit> {
         let mut hits = Vec::new();
-        let Some(uses) = self.rule_correlations.get(m.rule_index).cloned() else {
-            return hits;
-        };
         let Some(rule) = self.rules.get(m.rule_index) else {
             return hits;
         };
-        let (rule_id, rule_name) = (rule.id.clone(), rule.name.clone());
-        for (ci, pos) in uses {
-            let Some(c) = self.correlations.get(ci) else { continue };
-            let resolve_field = |field: &str| -> String {
-                c.aliases
-                    .get(field)
-                    .and_then(|per_rule| {
-                        per_rule.get(&rule_id).or_else(|| rule_name.as_ref().and_then(|n| per_rule.get(n)))
-                    })
-                    .cloned()
-                    .unwrap_or_else(|| field.to_string())
-            };
-            let first_text = |field: &str| -> Option<String> {
-                event.field(&resolve_field(field)).first().map(|v| v.with_text(str::to_string))
-            };
-            let key: Vec<String> = c.group_by.iter().map(|g| first_text(g).unwrap_or_default()).collect();
-            let value = c.condition.field.as_deref().and_then(first_text);
-            let span = jiff::SignedDuration::from_secs(c.timespan_secs);
-            let horizon = time.checked_sub(span).unwrap_or(time);
-            let (kind, n_rules, monotone) = (c.kind, c.rules.len(), c.condition.is_monotone());
-            let condition = c.condition.clone();
-            let meta = (c.id.clone(), c.title.clone(), c.level, c.tags.clone(), c.file.clone());
-            let group: Vec<(String, String)> = c.group_by.iter().cloned().zip(key.iter().cloned()).collect();
+        let (id, name) = (rule.id.clone(), rule.name.clone());
+        let uses = self
+            .rule_correlations
+            .get(m.rule_index)
+            .cloned()
+            .unwrap_or_default();
+        self.feed(&uses, &id, name.as_deref(), event, time, 0, &mut hits);
+        hits
+    }
 
-            self.make_room(time);
-            let max_events = self.options.max_events_per_group;
-            let state = self.state.entry((ci, key)).or_default();
-            state.last_seen = Some(time);
-            let mut fired: Option<(u64, Timestamp)> = None;
-            match kind {
-                CorrelationType::EventCount | CorrelationType::ValueCount => {
-                    if monotone {
-                        while state.times.front().is_some_and(|t| *t < horizon) {
-                            state.times.pop_front();
+    #[allow(clippy::too_many_arguments)]
+    fn feed<E: Event + ?Sized>(
+        &mut self,
+        uses: &[(usize, usize)],
+        source_id: &str,
+        source_name: Option<&str>,
+        event: &E,
+        time: Timestamp,
+        depth: usize,
+        hits: &mut Vec<CorrelationHit>,
+    ) {
+        for &(ci, pos) in uses {
+            let Some(hit) = self.step(ci, pos, source_id, source_name, event, time) else {
+                continue;
+            };
+            let downstream = self.corr_correlations.get(ci).cloned().unwrap_or_default();
+            let chained = (!downstream.is_empty() && depth < MAX_CHAIN_DEPTH).then(|| {
+                let fields: serde_json::Map<String, serde_json::Value> = hit
+                    .group
+                    .iter()
+                    .map(|(k, v)| (k.clone(), serde_json::Value::String(v.clone())))
+                    .collect();
+                (serde_json::Value::Object(fields), hit.id.clone(), hit.last)
+            });
+            let name = self.correlations.get(ci).and_then(|c| c.name.clone());
+            hits.push(hit);
+            if let Some((group_event, id, last)) = chained {
+                let map = FieldMap::raw();
+                let ev = JsonEvent::new(&group_event, &map);
+                self.feed(
+                    &downstream,
+                    &id,
+                    name.as_deref(),
+                    &ev,
+                    last,
+                    depth + 1,
+                    hits,
+                );
+            }
+        }
+    }
+
+    /// Advances one correlation's state for one input; returns its hit when the condition holds.
+    fn step<E: Event + ?Sized>(
+        &mut self,
+        ci: usize,
+        pos: usize,
+        source_id: &str,
+        source_name: Option<&str>,
+        event: &E,
+        time: Timestamp,
+    ) -> Option<CorrelationHit> {
+        let c = self.correlations.get(ci)?;
+        let resolve_field = |field: &str| -> String {
+            c.aliases
+                .get(field)
+                .and_then(|per_rule| {
+                    per_rule
+                        .get(source_id)
+                        .or_else(|| source_name.and_then(|n| per_rule.get(n)))
+                })
+                .cloned()
+                .unwrap_or_else(|| field.to_string())
+        };
+        let first_text = |field: &str| -> Option<String> {
+            event
+                .field(&resolve_field(field))
+                .first()
+                .map(|v| v.with_text(str::to_string))
+        };
+        let key: Vec<String> = c
+            .group_by
+            .iter()
+            .map(|g| first_text(g).unwrap_or_default())
+            .collect();
+        let value = c.condition.field.as_deref().and_then(first_text);
+        let span = jiff::SignedDuration::from_secs(c.timespan_secs);
+        let horizon = time.checked_sub(span).unwrap_or(time);
+        let (kind, n_rules, monotone) = (c.kind, c.rules.len(), c.condition.is_monotone());
+        let condition = c.condition.clone();
+        let meta = (
+            c.id.clone(),
+            c.title.clone(),
+            c.level,
+            c.tags.clone(),
+            c.file.clone(),
+        );
+        let group: Vec<(String, String)> = c
+            .group_by
+            .iter()
+            .cloned()
+            .zip(key.iter().cloned())
+            .collect();
+
+        self.make_room(time);
+        let max_events = self.options.max_events_per_group;
+        let state = self.state.entry((ci, key)).or_default();
+        state.last_seen = Some(time);
+        let mut fired: Option<(u64, Timestamp)> = None;
+        match kind {
+            CorrelationType::EventCount | CorrelationType::ValueCount => {
+                if monotone {
+                    while state.times.front().is_some_and(|t| *t < horizon) {
+                        state.times.pop_front();
+                    }
+                    while state.values.front().is_some_and(|(t, _)| *t < horizon) {
+                        state.values.pop_front();
+                    }
+                } else if let Some(start) = state.window_start
+                    && start.checked_add(span).is_ok_and(|end| time >= end)
+                {
+                    // Tumbling window closed: decide upper-bounded conditions now.
+                    let n = count(kind, state);
+                    if condition.holds(n) {
+                        fired = Some((n, state.times.front().copied().unwrap_or(start)));
+                    }
+                    state.times.clear();
+                    state.values.clear();
+                    state.window_start = None;
+                }
+                if state.window_start.is_none() {
+                    state.window_start = Some(time);
+                }
+                let counted = match kind {
+                    CorrelationType::ValueCount => match value {
+                        Some(v) => {
+                            state.times.push_back(time);
+                            state.values.push_back((time, v));
+                            true
                         }
-                        while state.values.front().is_some_and(|(t, _)| *t < horizon) {
-                            state.values.pop_front();
-                        }
-                    } else if let Some(start) = state.window_start
-                        && start.checked_add(span).is_ok_and(|end| time >= end)
-                    {
-                        // Tumbling window closed: decide upper-bounded conditions now.
-                        let n = count(kind, state);
-                        if condition.holds(n) {
-                            fired = Some((n, state.times.front().copied().unwrap_or(start)));
-                        }
+                        None => false,
+                    },
+                    _ => {
+                        state.times.push_back(time);
+                        true
+                    }
+                };
+                while state.times.len() > max_events {
+                    state.times.pop_front();
+                    self.stats.dropped_events += 1;
+                }
+                while state.values.len() > max_events {
+                    state.values.pop_front();
+                    self.stats.dropped_events += 1;
+                }
+                if counted && monotone && fired.is_none() {
+                    let n = count(kind, state);
+                    if condition.holds(n) {
+                        fired = Some((n, state.times.front().copied().unwrap_or(time)));
                         state.times.clear();
                         state.values.clear();
                         state.window_start = None;
                     }
-                    if state.window_start.is_none() {
-                        state.window_start = Some(time);
-                    }
-                    let counted = match kind {
-                        CorrelationType::ValueCount => match value {
-                            Some(v) => {
-                                state.times.push_back(time);
-                                state.values.push_back((time, v));
-                                true
-                            }
-                            None => false,
-                        },
-                        _ => {
-                            state.times.push_back(time);
-                            true
-                        }
-                    };
-                    while state.times.len() > max_events {
-                        state.times.pop_front();
-                        self.stats.dropped_events += 1;
-                    }
-                    while state.values.len() > max_events {
-                        state.values.pop_front();
-                        self.stats.dropped_events += 1;
-                    }
-                    if counted && monotone && fired.is_none() {
-                        let n = count(kind, state);
-                        if condition.holds(n) {
-                            fired = Some((n, state.times.front().copied().unwrap_or(time)));
-                            state.times.clear();
-                            state.values.clear();
-                            state.window_start = None;
-                        }
+                }
+            }
+            CorrelationType::Temporal | CorrelationType::TemporalOrdered => {
+                if state.steps.len() != n_rules {
+                    state.steps = vec![None; n_rules];
+                }
+                for s in state.steps.iter_mut() {
+                    if s.is_some_and(|t| t < horizon) {
+                        *s = None;
                     }
                 }
-                CorrelationType::Temporal | CorrelationType::TemporalOrdered => {
-                    if state.steps.len() != n_rules {
-                        state.steps = vec![None; n_rules];
+                if kind == CorrelationType::Temporal {
+                    if let Some(s) = state.steps.get_mut(pos) {
+                        *s = Some(time);
                     }
-                    for s in state.steps.iter_mut() {
-                        if s.is_some_and(|t| t < horizon) {
-                            *s = None;
-                        }
-                    }
-                    if kind == CorrelationType::Temporal {
-                        if let Some(s) = state.steps.get_mut(pos) {
-                            *s = Some(time);
-                        }
-                    } else {
-                        let ready = pos == 0 || state.steps.get(pos - 1).is_some_and(Option::is_some);
-                        if pos == 0 {
-                            state.steps.iter_mut().for_each(|s| *s = None);
-                        }
-                        if ready && let Some(s) = state.steps.get_mut(pos) {
-                            *s = Some(time);
-                        }
-                    }
-                    if state.steps.iter().all(Option::is_some) {
-                        let first = state.steps.iter().flatten().min().copied().unwrap_or(time);
-                        let n = n_rules as u64;
-                        if condition.holds(n) || (condition.gt.is_none() && condition.gte.is_none()) {
-                            fired = Some((n, first));
-                        }
+                } else {
+                    let ready = pos == 0 || state.steps.get(pos - 1).is_some_and(Option::is_some);
+                    if pos == 0 {
                         state.steps.iter_mut().for_each(|s| *s = None);
                     }
+                    if ready && let Some(s) = state.steps.get_mut(pos) {
+                        *s = Some(time);
+                    }
+                }
+                // temporal counts distinct rules seen; temporal_ordered the ordered prefix.
+                let seen = if kind == CorrelationType::Temporal {
+                    state.steps.iter().filter(|s| s.is_some()).count()
+                } else {
+                    state.steps.iter().take_while(|s| s.is_some()).count()
+                } as u64;
+                let unbounded = condition == CountCondition::default();
+                let done = if unbounded {
+                    seen == n_rules as u64
+                } else {
+                    condition.holds(seen)
+                };
+                if done {
+                    let first = state.steps.iter().flatten().min().copied().unwrap_or(time);
+                    fired = Some((seen, first));
+                    state.steps.iter_mut().for_each(|s| *s = None);
                 }
             }
-            if let Some((n, first)) = fired {
-                let (id, title, level, tags, file) = meta;
-                hits.push(CorrelationHit {
-                    correlation_index: ci,
-                    id,
-                    title,
-                    level,
-                    tags,
-                    file,
-                    group,
-                    count: n,
-                    first,
-                    last: time,
-                });
-            }
         }
-        hits
+        let (n, first) = fired?;
+        let (id, title, level, tags, file) = meta;
+        Some(CorrelationHit {
+            correlation_index: ci,
+            id,
+            title,
+            level,
+            tags,
+            file,
+            group,
+            count: n,
+            first,
+            last: time,
+            emit: self.corr_emit.get(ci).copied().unwrap_or(true),
+        })
     }
 
     /// Closes every open tumbling window (end of input): upper-bounded conditions
@@ -590,11 +1042,19 @@ impl Engine {
     pub fn finish(&mut self) -> Vec<CorrelationHit> {
         let mut hits = Vec::new();
         for ((ci, key), state) in self.state.iter_mut() {
-            let Some(c) = self.correlations.get(*ci) else { continue };
-            if !matches!(c.kind, CorrelationType::EventCount | CorrelationType::ValueCount) || c.condition.is_monotone() {
+            let Some(c) = self.correlations.get(*ci) else {
+                continue;
+            };
+            if !matches!(
+                c.kind,
+                CorrelationType::EventCount | CorrelationType::ValueCount
+            ) || c.condition.is_monotone()
+            {
                 continue;
             }
-            let Some(start) = state.window_start else { continue };
+            let Some(start) = state.window_start else {
+                continue;
+            };
             let n = count(c.kind, state);
             if c.condition.holds(n) {
                 hits.push(CorrelationHit {
@@ -604,10 +1064,16 @@ impl Engine {
                     level: c.level,
                     tags: c.tags.clone(),
                     file: c.file.clone(),
-                    group: c.group_by.iter().cloned().zip(key.iter().cloned()).collect(),
+                    group: c
+                        .group_by
+                        .iter()
+                        .cloned()
+                        .zip(key.iter().cloned())
+                        .collect(),
                     count: n,
                     first: start,
                     last: state.last_seen.unwrap_or(start),
+                    emit: self.corr_emit.get(*ci).copied().unwrap_or(true),
                 });
             }
         }
@@ -625,11 +1091,17 @@ impl Engine {
         let before = self.state.len();
         self.state.retain(|(ci, _), s| {
             let span = jiff::SignedDuration::from_secs(spans.get(*ci).copied().unwrap_or(0));
-            s.last_seen.is_some_and(|t| t.checked_add(span).is_ok_and(|end| end >= now))
+            s.last_seen
+                .is_some_and(|t| t.checked_add(span).is_ok_and(|end| end >= now))
         });
         self.stats.evicted_groups += (before - self.state.len()) as u64;
         while self.state.len() >= self.options.max_correlation_groups.max(1) {
-            let Some(oldest) = self.state.iter().min_by_key(|(_, s)| s.last_seen).map(|(k, _)| k.clone()) else {
+            let Some(oldest) = self
+                .state
+                .iter()
+                .min_by_key(|(_, s)| s.last_seen)
+                .map(|(k, _)| k.clone())
+            else {
                 break;
             };
             self.state.remove(&oldest);
@@ -640,32 +1112,12 @@ impl Engine {
 
 fn count(kind: CorrelationType, state: &GroupState) -> u64 {
     match kind {
-        CorrelationType::ValueCount => state.values.iter().map(|(_, v)| v.as_str()).collect::<HashSet<_>>().len() as u64,
+        CorrelationType::ValueCount => state
+            .values
+            .iter()
+            .map(|(_, v)| v.as_str())
+            .collect::<HashSet<_>>()
+            .len() as u64,
         _ => state.times.len() as u64,
     }
-}
-
-/// Makes a needle set prefilter-ready (lowercase, JSON-escaped, ASCII, long enough) or None.
-pub(crate) fn usable(needles: Option<Vec<String>>) -> Option<Vec<String>> {
-    let needles = needles?;
-    let mut out = Vec::with_capacity(needles.len());
-    for n in needles {
-        if !n.is_ascii() {
-            return None;
-        }
-        let mut esc = String::with_capacity(n.len());
-        for c in n.to_ascii_lowercase().chars() {
-            match c {
-                '\\' => esc.push_str("\\\\"),
-                '"' => esc.push_str("\\\""),
-                c if c.is_control() => return None,
-                c => esc.push(c),
-            }
-        }
-        if esc.len() < MIN_NEEDLE {
-            return None;
-        }
-        out.push(esc);
-    }
-    if out.is_empty() { None } else { Some(out) }
 }

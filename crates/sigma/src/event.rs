@@ -54,8 +54,11 @@ pub trait Event {
     fn keywords(&self) -> impl Iterator<Item = &str>;
 }
 
-/// How Sigma field names resolve to JSON paths.
-#[derive(Debug, Clone, Default)]
+/// How Sigma field names resolve to JSON paths. Deserialisable from configuration, e.g. YAML
+/// `{paths: {Image: [process.executable]}, leaf_fallback: true}`; merge it onto a default with
+/// [`FieldMap::merge`].
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Deserialize)]
+#[serde(default, deny_unknown_fields)]
 pub struct FieldMap {
     /// Sigma name → JSON paths (dotted; arrays fan out). Names absent here are used as paths.
     pub paths: HashMap<String, Vec<String>>,
@@ -71,7 +74,26 @@ impl FieldMap {
 
     /// Generic JSON: dotted paths, then any key of that name anywhere in the document.
     pub fn generic() -> FieldMap {
-        FieldMap { paths: HashMap::new(), leaf_fallback: true }
+        FieldMap {
+            paths: HashMap::new(),
+            leaf_fallback: true,
+        }
+    }
+
+    /// Adds `other`'s paths in front of this map's (so configured paths are tried first) and
+    /// turns the leaf fallback on when either has it.
+    pub fn merge(mut self, other: FieldMap) -> FieldMap {
+        for (name, mut paths) in other.paths {
+            let entry = self.paths.entry(name).or_default();
+            for p in entry.drain(..) {
+                if !paths.contains(&p) {
+                    paths.push(p);
+                }
+            }
+            *entry = paths;
+        }
+        self.leaf_fallback |= other.leaf_fallback;
+        self
     }
 
     /// Adds (or extends) a mapping from a Sigma name to JSON paths.
@@ -103,7 +125,12 @@ pub struct JsonEvent<'a> {
 impl<'a> JsonEvent<'a> {
     /// Wraps a parsed event.
     pub fn new(root: &'a serde_json::Value, map: &'a FieldMap) -> JsonEvent<'a> {
-        JsonEvent { root, map, leaves: OnceCell::new(), strings: OnceCell::new() }
+        JsonEvent {
+            root,
+            map,
+            leaves: OnceCell::new(),
+            strings: OnceCell::new(),
+        }
     }
 
     fn leaf_index(&self) -> &LeafIndex<'a> {
@@ -116,7 +143,11 @@ impl<'a> JsonEvent<'a> {
                         for (k, child) in m {
                             index.exact.entry(k.as_str()).or_default().push(child);
                             if k.contains(' ') {
-                                index.despaced.entry(k.replace(' ', "")).or_default().push(child);
+                                index
+                                    .despaced
+                                    .entry(k.replace(' ', ""))
+                                    .or_default()
+                                    .push(child);
                             }
                             stack.push(child);
                         }
@@ -150,7 +181,10 @@ fn resolve<'v>(value: &'v serde_json::Value, path: &str, out: &mut Vec<&'v serde
                     resolve(child, tail, out);
                     return;
                 }
-                split_at = path.get(i + 1..).and_then(|t| t.find('.')).map(|j| i + 1 + j);
+                split_at = path
+                    .get(i + 1..)
+                    .and_then(|t| t.find('.'))
+                    .map(|j| i + 1 + j);
             }
         }
         _ => {}
@@ -161,7 +195,10 @@ fn resolve<'v>(value: &'v serde_json::Value, path: &str, out: &mut Vec<&'v serde
 fn push_values<'v>(v: &'v serde_json::Value, out: &mut FieldValues<'v>) {
     match v {
         serde_json::Value::String(s) => out.push(FieldValue::Str(Cow::Borrowed(s))),
-        serde_json::Value::Number(n) => out.push(n.as_f64().map_or(FieldValue::Str(Cow::Owned(n.to_string())), FieldValue::Num)),
+        serde_json::Value::Number(n) => out.push(
+            n.as_f64()
+                .map_or(FieldValue::Str(Cow::Owned(n.to_string())), FieldValue::Num),
+        ),
         serde_json::Value::Bool(b) => out.push(FieldValue::Bool(*b)),
         serde_json::Value::Null => out.push(FieldValue::Null),
         serde_json::Value::Array(items) => {
@@ -221,6 +258,42 @@ impl Event for JsonEvent<'_> {
     }
 }
 
+/// An event with derived fields laid over it: names found in `derived` (a JSON object, dotted
+/// paths, arrays fan out) answer from there, all others from the base event. This is how
+/// jobwarden's judgement of an event (privileged, host namespaces, decoded commands, runs per
+/// day, ...) becomes visible to Sigma rules; keep derived names in their own namespace (e.g.
+/// `jobwarden.privileged`) so they never shadow raw fields.
+pub struct OverlayEvent<'a, E: Event + ?Sized> {
+    base: &'a E,
+    derived: &'a serde_json::Value,
+}
+
+impl<'a, E: Event + ?Sized> OverlayEvent<'a, E> {
+    /// Lays `derived` over `base`.
+    pub fn new(base: &'a E, derived: &'a serde_json::Value) -> OverlayEvent<'a, E> {
+        OverlayEvent { base, derived }
+    }
+}
+
+impl<E: Event + ?Sized> Event for OverlayEvent<'_, E> {
+    fn field(&self, name: &str) -> FieldValues<'_> {
+        let mut found = Vec::new();
+        resolve(self.derived, name, &mut found);
+        if found.is_empty() {
+            return self.base.field(name);
+        }
+        let mut out = Vec::with_capacity(found.len());
+        for v in found {
+            push_values(v, &mut out);
+        }
+        out
+    }
+
+    fn keywords(&self) -> impl Iterator<Item = &str> {
+        self.base.keywords()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -236,5 +309,36 @@ mod tests {
         assert!(e.field("image").is_empty());
         let generic = FieldMap::generic();
         assert_eq!(JsonEvent::new(&v, &generic).field("image").len(), 2);
+    }
+
+    #[test]
+    fn field_maps_load_from_config_and_merge() {
+        let cfg: FieldMap =
+            serde_json::from_value(json!({"paths": {"Image": ["proc.exe"]}})).expect("map");
+        let merged = FieldMap::raw().with("Image", &["Image"]).merge(cfg);
+        assert_eq!(
+            merged.paths.get("Image"),
+            Some(&vec!["proc.exe".to_string(), "Image".to_string()])
+        );
+        assert!(!merged.leaf_fallback);
+        assert!(serde_json::from_value::<FieldMap>(json!({"pathz": {}})).is_err());
+    }
+
+    #[test]
+    fn overlay_answers_derived_names_first() {
+        let raw = json!({"verb": "create", "jobwarden": {"privileged": false}});
+        let derived = json!({"jobwarden": {"privileged": true, "images": ["a", "b"]}});
+        let map = FieldMap::raw();
+        let base = JsonEvent::new(&raw, &map);
+        let e = OverlayEvent::new(&base, &derived);
+        assert_eq!(
+            e.field("jobwarden.privileged"),
+            vec![FieldValue::Bool(true)]
+        );
+        assert_eq!(e.field("jobwarden.images").len(), 2);
+        assert_eq!(
+            e.field("verb"),
+            vec![FieldValue::Str(Cow::Borrowed("create"))]
+        );
     }
 }

@@ -10,11 +10,13 @@
 //!
 //! Supported: the whole detection syntax of Sigma v2 (lists, maps, `null`, wildcards with
 //! escapes, keywords, modifiers `contains startswith endswith all windash base64 base64offset
-//! utf16le utf16be utf16 wide re i m s cidr exists cased neq gt gte lt lte fieldref expand`),
-//! conditions with `and or not ( )`, `1 of`/`any of`/`all of` patterns and `them`, and the
-//! correlation types `event_count value_count temporal temporal_ordered`. Not supported (each is
-//! a load error, never a silent drop): time-part modifiers, `N of` for N > 1, legacy `| count()`
-//! aggregations, meta filter rules and chained correlations.
+//! utf16le utf16be utf16 wide re i m s cidr exists cased neq gt gte lt lte fieldref expand
+//! minute hour day week month year`), conditions with `and or not ( )`, `1 of`/`any of`/`all of`
+//! patterns and `them`, and the correlation types `event_count value_count temporal
+//! temporal_ordered` with `group-by`, `timespan`, `aliases`, `generate` and chaining. Not
+//! supported (each is a load error, never a silent drop): `N of` for N > 1 and legacy
+//! `| count()` aggregations. Filter rules (Sigma filters specification) are applied to the rules
+//! they name as `and not <filter condition>` when the filter's logsource covers the rule's.
 
 #![deny(missing_docs)]
 
@@ -28,11 +30,12 @@ mod value;
 
 pub use alert::{AlertContext, attack_ids, correlation_alert, match_alert, severity};
 pub use engine::{
-    CorrelationHit, CorrelationStats, Engine, EngineOptions, LintWarning, LogsourceKind, MIN_NEEDLE, RuleMatch,
-    UnknownReference, default_host_map, k8s_sigmahq_map,
+    CorrelationHit, CorrelationStats, Engine, EngineOptions, LintKind, LintWarning, LogsourceKind,
+    MAX_CHAIN_DEPTH, MIN_NEEDLE, RuleMatch, UnknownReference, default_host_map, k8s_sigmahq_map,
 };
-pub use event::{Event, FieldMap, FieldValue, FieldValues, JsonEvent};
+pub use event::{Event, FieldMap, FieldValue, FieldValues, JsonEvent, OverlayEvent};
 pub use load::{LoadError, LoadOptions, LoadReport, load_path, load_paths, load_str};
 pub use rule::{
-    Binding, CorrelationRule, CorrelationType, CountCondition, DetectionRule, FieldUse, Level, Logsource, Rule,
+    Binding, CorrelationRule, CorrelationType, CountCondition, DetectionRule, FieldUse, FilterRule,
+    Level, Logsource, Rule,
 };

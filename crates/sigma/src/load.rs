@@ -19,8 +19,10 @@ pub struct LoadError {
     pub message: String,
 }
 
-/// Options that change how rules compile.
-#[derive(Debug, Clone, Default)]
+/// Options that change how rules compile (deserialisable from configuration:
+/// `{placeholders: {admins: [alice, bob]}}`).
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+#[serde(default, deny_unknown_fields)]
 pub struct LoadOptions {
     /// Values for `%placeholder%`s of the `expand` modifier.
     pub placeholders: HashMap<String, Vec<String>>,
@@ -42,26 +44,17 @@ impl LoadReport {
         self.errors.extend(other.errors);
     }
 
-    /// Moves correlation rules whose `rules` name no loaded detection rule into `errors`.
+    /// Moves correlation rules whose `rules` name no loaded rule (detection or correlation)
+    /// into `errors`.
     pub fn check_references(&mut self) {
         let known: HashSet<String> = self
             .rules
             .iter()
-            .filter_map(|r| match r {
-                Rule::Detection(d) => Some([Some(d.id.clone()), d.name.clone()]),
-                Rule::Correlation(_) => None,
+            .flat_map(|r| match r {
+                Rule::Detection(d) => [Some(d.id.clone()), d.name.clone()],
+                Rule::Correlation(c) => [Some(c.id.clone()), c.name.clone()],
+                Rule::Filter(_) => [None, None],
             })
-            .flatten()
-            .flatten()
-            .collect();
-        let correlations: HashSet<String> = self
-            .rules
-            .iter()
-            .filter_map(|r| match r {
-                Rule::Correlation(c) => Some([Some(c.id.clone()), c.name.clone()]),
-                Rule::Detection(_) => None,
-            })
-            .flatten()
             .flatten()
             .collect();
         let mut kept = Vec::with_capacity(self.rules.len());
@@ -69,12 +62,32 @@ impl LoadReport {
             if let Rule::Correlation(c) = &r
                 && let Some(missing) = c.rules.iter().find(|n| !known.contains(*n))
             {
-                let message = if correlations.contains(missing) {
-                    format!("correlation `{}` refers to correlation `{missing}`: chained correlations are not supported", c.title)
-                } else {
-                    format!("correlation `{}` refers to `{missing}`, which is no loaded rule's name or id", c.title)
-                };
-                self.errors.push(LoadError { file: c.file.clone(), line: c.line, message });
+                let message = format!(
+                    "correlation `{}` refers to `{missing}`, which is no loaded rule's name or id",
+                    c.title
+                );
+                self.errors.push(LoadError {
+                    file: c.file.clone(),
+                    line: c.line,
+                    message,
+                });
+                continue;
+            }
+            // A filter naming only unloaded rules would do nothing; one naming some is kept
+            // (Engine::lint lists the names it could not apply to).
+            if let Rule::Filter(f) = &r
+                && !f.rules.iter().any(|n| known.contains(n))
+            {
+                let message = format!(
+                    "filter `{}` names no loaded rule ({})",
+                    f.title,
+                    f.rules.join(", ")
+                );
+                self.errors.push(LoadError {
+                    file: f.file.clone(),
+                    line: f.line,
+                    message,
+                });
                 continue;
             }
             kept.push(r);
@@ -84,7 +97,7 @@ impl LoadReport {
 }
 
 /// Loads every `.yml`/`.yaml` file under each path (files are loaded whatever their name), then
-/// checks correlation references across all of them.
+/// checks correlation and filter references across all of them.
 pub fn load_paths(paths: &[PathBuf], options: &LoadOptions) -> LoadReport {
     let mut report = LoadReport::default();
     for p in paths {
@@ -108,7 +121,11 @@ fn load_path_unchecked(path: &Path, options: &LoadOptions) -> LoadReport {
         let mut entries: Vec<PathBuf> = match std::fs::read_dir(path) {
             Ok(rd) => rd.filter_map(|e| e.ok().map(|e| e.path())).collect(),
             Err(e) => {
-                report.errors.push(LoadError { file: label, line: 0, message: format!("cannot read directory: {e}") });
+                report.errors.push(LoadError {
+                    file: label,
+                    line: 0,
+                    message: format!("cannot read directory: {e}"),
+                });
                 return report;
             }
         };
@@ -127,7 +144,11 @@ fn load_path_unchecked(path: &Path, options: &LoadOptions) -> LoadReport {
     match std::fs::read_to_string(path) {
         Ok(text) => load_str(&text, &label, options),
         Err(e) => {
-            report.errors.push(LoadError { file: label, line: 0, message: format!("cannot read file: {e}") });
+            report.errors.push(LoadError {
+                file: label,
+                line: 0,
+                message: format!("cannot read file: {e}"),
+            });
             report
         }
     }
@@ -153,7 +174,11 @@ fn split_documents(text: &str) -> Vec<Doc> {
         let is_marker = line == "---" || line.starts_with("--- ") || line == "...";
         if is_marker {
             if has_content {
-                docs.push(Doc { start_line: start, end_line: line_no - 1, text: std::mem::take(&mut current) });
+                docs.push(Doc {
+                    start_line: start,
+                    end_line: line_no - 1,
+                    text: std::mem::take(&mut current),
+                });
             }
             current.clear();
             has_content = false;
@@ -171,7 +196,11 @@ fn split_documents(text: &str) -> Vec<Doc> {
         current.push('\n');
     }
     if has_content {
-        docs.push(Doc { start_line: start, end_line: line_no, text: current });
+        docs.push(Doc {
+            start_line: start,
+            end_line: line_no,
+            text: current,
+        });
     }
     docs
 }
@@ -218,14 +247,22 @@ pub fn load_str(text: &str, file: &str, options: &LoadOptions) -> LoadReport {
     let mut previous: Option<Value> = None;
     for doc in split_documents(text) {
         let fail = |report: &mut LoadReport, line: usize, message: String| {
-            report.errors.push(LoadError { file: file.to_string(), line, message });
+            report.errors.push(LoadError {
+                file: file.to_string(),
+                line,
+                message,
+            });
         };
         let parsed: Value = match serde_saphyr::from_str(&doc.text) {
             Ok(v) => v,
             Err(e) => {
                 let msg = e.to_string();
                 let line = yaml_error_line(&msg).unwrap_or(doc.start_line);
-                fail(&mut report, line, format!("invalid YAML: {}", msg.lines().next().unwrap_or("")));
+                fail(
+                    &mut report,
+                    line,
+                    format!("invalid YAML: {}", msg.lines().next().unwrap_or("")),
+                );
                 continue;
             }
         };
@@ -233,7 +270,11 @@ pub fn load_str(text: &str, file: &str, options: &LoadOptions) -> LoadReport {
             continue;
         }
         if !parsed.is_object() {
-            fail(&mut report, doc.start_line, "a rule document must be a YAML map".into());
+            fail(
+                &mut report,
+                doc.start_line,
+                "a rule document must be a YAML map".into(),
+            );
             continue;
         }
         let mut body = parsed.clone();
@@ -254,7 +295,11 @@ pub fn load_str(text: &str, file: &str, options: &LoadOptions) -> LoadReport {
             Some(Some("repeat")) => match &previous {
                 Some(prev) => merge(prev, &body),
                 None => {
-                    fail(&mut report, doc.start_line, "`action: repeat` without a previous rule document".into());
+                    fail(
+                        &mut report,
+                        doc.start_line,
+                        "`action: repeat` without a previous rule document".into(),
+                    );
                     continue;
                 }
             },
@@ -262,7 +307,10 @@ pub fn load_str(text: &str, file: &str, options: &LoadOptions) -> LoadReport {
                 fail(
                     &mut report,
                     find_line(&lines, &doc, Some("action")),
-                    format!("unsupported collection action `{}` (global, reset, repeat)", other.unwrap_or("?")),
+                    format!(
+                        "unsupported collection action `{}` (global, reset, repeat)",
+                        other.unwrap_or("?")
+                    ),
                 );
                 continue;
             }
@@ -273,16 +321,27 @@ pub fn load_str(text: &str, file: &str, options: &LoadOptions) -> LoadReport {
         };
         previous = Some(merged.clone());
         let result = if merged.get("correlation").is_some() {
-            rule::compile_correlation(&merged, file, doc.start_line).map(|c| Rule::Correlation(Box::new(c)))
+            rule::compile_correlation(&merged, file, doc.start_line)
+                .map(|c| Rule::Correlation(Box::new(c)))
         } else if merged.get("detection").is_some() {
             rule::compile_detection(&merged, file, doc.start_line, &options.placeholders)
                 .map(|d| Rule::Detection(Box::new(d)))
         } else if merged.get("filter").is_some() {
-            Err(DocError { message: "Sigma filter (meta) rules are not supported".into(), near: Some("filter".into()) })
+            rule::compile_filter(&merged, file, doc.start_line, &options.placeholders)
+                .map(|f| Rule::Filter(Box::new(f)))
         } else {
-            Err(DocError { message: "document has neither `detection` nor `correlation`".into(), near: None })
+            Err(DocError {
+                message: "document has neither `detection` nor `correlation`".into(),
+                near: None,
+            })
         };
         match result {
+            Ok(Rule::Detection(mut d)) => {
+                for f in &mut d.fields {
+                    f.line = find_line(&lines, &doc, Some(&f.key));
+                }
+                report.rules.push(Rule::Detection(d));
+            }
             Ok(r) => report.rules.push(r),
             Err(e) => {
                 let line = find_line(&lines, &doc, e.near.as_deref());
@@ -296,7 +355,11 @@ pub fn load_str(text: &str, file: &str, options: &LoadOptions) -> LoadReport {
 /// Pulls a line number out of a serde-saphyr error message (`... line N ...`).
 fn yaml_error_line(msg: &str) -> Option<usize> {
     let idx = msg.find("line ")?;
-    let digits: String = msg.get(idx + 5..)?.chars().take_while(char::is_ascii_digit).collect();
+    let digits: String = msg
+        .get(idx + 5..)?
+        .chars()
+        .take_while(char::is_ascii_digit)
+        .collect();
     digits.parse().ok()
 }
 

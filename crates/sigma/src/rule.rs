@@ -62,7 +62,9 @@ pub enum Binding {
 impl Logsource {
     /// The event stream this logsource binds to.
     pub fn binding(&self) -> Binding {
-        let is = |v: &Option<String>, want: &str| v.as_deref().is_some_and(|x| x.eq_ignore_ascii_case(want));
+        let is = |v: &Option<String>, want: &str| {
+            v.as_deref().is_some_and(|x| x.eq_ignore_ascii_case(want))
+        };
         if is(&self.product, "kubernetes") && is(&self.service, "audit") {
             Binding::K8sAudit
         } else if is(&self.product, "linux") && is(&self.category, "process_creation") {
@@ -90,18 +92,41 @@ impl Selection {
         }
     }
 
-    fn needles(&self) -> Option<Vec<String>> {
+    /// The selection's value when it does not depend on the event (`fixed` decides field tests).
+    fn constant(&self, fixed: &dyn Fn(&FieldTest) -> Option<bool>) -> Option<bool> {
+        let results: Vec<Option<bool>> = match self {
+            Selection::All(tests) => tests.iter().map(fixed).collect(),
+            Selection::Any(items) => items.iter().map(|s| s.constant(fixed)).collect(),
+        };
         match self {
-            Selection::All(tests) => best(tests.iter().map(|t| crate::engine::usable(t.needles()))),
-            Selection::Any(items) => union(items.iter().map(Selection::needles)),
+            Selection::All(_) if results.contains(&Some(false)) => Some(false),
+            Selection::All(_) if results.iter().all(|r| *r == Some(true)) => Some(true),
+            Selection::Any(_) if results.contains(&Some(true)) => Some(true),
+            Selection::Any(_) if results.iter().all(|r| *r == Some(false)) => Some(false),
+            _ => None,
+        }
+    }
+
+    fn needles(&self, key_of: &dyn Fn(&str) -> Option<String>) -> Option<Vec<String>> {
+        match self {
+            Selection::All(tests) => best(
+                tests
+                    .iter()
+                    .map(|t| t.raw_needles(t.field.as_deref().and_then(key_of).as_deref())),
+            ),
+            Selection::Any(items) => union(items.iter().map(|s| s.needles(key_of))),
         }
     }
 }
 
 /// For an AND: the usable needle set whose shortest needle is longest.
 pub(crate) fn best(sets: impl Iterator<Item = Option<Vec<String>>>) -> Option<Vec<String>> {
-    sets.flatten()
-        .max_by_key(|n| (n.iter().map(String::len).min().unwrap_or(0), usize::MAX - n.len()))
+    sets.flatten().max_by_key(|n| {
+        (
+            n.iter().map(String::len).min().unwrap_or(0),
+            usize::MAX - n.len(),
+        )
+    })
 }
 
 /// For an OR: every branch needs a needle set; the result is their union.
@@ -118,6 +143,10 @@ pub(crate) fn union(sets: impl Iterator<Item = Option<Vec<String>>>) -> Option<V
 pub struct FieldUse {
     /// The Sigma field name.
     pub name: String,
+    /// The detection key as written (`name|mod|...`).
+    pub key: String,
+    /// 1-based line of the key in the rule file (the document's line when not found).
+    pub line: usize,
     /// The modifiers written after the name.
     pub modifiers: Vec<String>,
     /// The values written as YAML strings.
@@ -157,20 +186,56 @@ impl DetectionRule {
     /// Does the event match?
     pub fn matches<E: Event + ?Sized>(&self, event: &E) -> bool {
         let sels = &self.selections;
-        self.condition.eval(&mut |i| sels.get(i).is_some_and(|s| s.eval(event)))
+        self.condition
+            .eval(&mut |i| sels.get(i).is_some_and(|s| s.eval(event)))
     }
 
-    /// Lowercase literals one of which every matching event contains (None: no such set).
+    /// Could the rule fire at all, given `fixed`, which decides field tests whose outcome does
+    /// not depend on the event (None: unknown)? Free selections are tried both ways (up to 2^12
+    /// assignments; beyond that the answer is a conservative true).
+    pub(crate) fn can_fire(&self, fixed: &dyn Fn(&FieldTest) -> Option<bool>) -> bool {
+        let constants: Vec<Option<bool>> =
+            self.selections.iter().map(|s| s.constant(fixed)).collect();
+        let free: Vec<usize> = (0..constants.len())
+            .filter(|i| constants.get(*i) == Some(&None))
+            .collect();
+        if free.len() > 12 {
+            return true;
+        }
+        (0u32..(1u32 << free.len())).any(|bits| {
+            self.condition
+                .eval(&mut |i| match constants.get(i).copied().flatten() {
+                    Some(v) => v,
+                    None => free
+                        .iter()
+                        .position(|f| *f == i)
+                        .is_some_and(|k| bits & (1 << k) != 0),
+                })
+        })
+    }
+
+    /// Raw-JSON needles one of which every matching event's (ASCII-lowercased) JSON text
+    /// contains; None when no such set exists. See the crate docs for the contract.
     pub fn needles(&self) -> Option<Vec<String>> {
-        fn walk(c: &Cond, sels: &[Selection]) -> Option<Vec<String>> {
+        self.needles_with(&|_| None)
+    }
+
+    /// [`DetectionRule::needles`] where `key_of(field)` may give the JSON key (lowercase) that
+    /// immediately holds the field's scalar value in compact JSON, for `"key":"value"` needles.
+    pub fn needles_with(&self, key_of: &dyn Fn(&str) -> Option<String>) -> Option<Vec<String>> {
+        fn walk(
+            c: &Cond,
+            sels: &[Selection],
+            key_of: &dyn Fn(&str) -> Option<String>,
+        ) -> Option<Vec<String>> {
             match c {
-                Cond::Sel(i) => sels.get(*i).and_then(Selection::needles),
+                Cond::Sel(i) => sels.get(*i).and_then(|s| s.needles(key_of)),
                 Cond::Not(_) => None,
-                Cond::And(cs) => best(cs.iter().map(|c| walk(c, sels))),
-                Cond::Or(cs) => union(cs.iter().map(|c| walk(c, sels))),
+                Cond::And(cs) => best(cs.iter().map(|c| walk(c, sels, key_of))),
+                Cond::Or(cs) => union(cs.iter().map(|c| walk(c, sels, key_of))),
             }
         }
-        let mut n = walk(&self.condition, &self.selections)?;
+        let mut n = walk(&self.condition, &self.selections, key_of)?;
         n.sort();
         n.dedup();
         Some(n)
@@ -256,6 +321,49 @@ pub struct CorrelationRule {
     pub generate: bool,
 }
 
+/// A compiled Sigma filter rule (Sigma filters specification v2).
+#[derive(Debug, Clone)]
+pub struct FilterRule {
+    /// `id`, or the title.
+    pub id: String,
+    /// `title`.
+    pub title: String,
+    /// `logsource`: the filter applies to named rules whose logsource agrees on every field set here.
+    pub logsource: Logsource,
+    /// The rule file.
+    pub file: String,
+    /// 1-based line of the document.
+    pub line: usize,
+    /// `filter.rules`: ids or names of the rules to tune.
+    pub rules: Vec<String>,
+    pub(crate) selections: Vec<Selection>,
+    pub(crate) condition: Cond,
+}
+
+impl Logsource {
+    /// Does a rule with logsource `rule` fall under this (filter) logsource?
+    pub fn covers(&self, rule: &Logsource) -> bool {
+        let agree = |mine: &Option<String>, theirs: &Option<String>| match mine {
+            None => true,
+            Some(m) => theirs.as_deref().is_some_and(|t| t.eq_ignore_ascii_case(m)),
+        };
+        agree(&self.product, &rule.product)
+            && agree(&self.category, &rule.category)
+            && agree(&self.service, &rule.service)
+    }
+}
+
+impl DetectionRule {
+    /// Adds a filter: the rule now matches only when the filter's condition does not.
+    pub(crate) fn apply_filter(&mut self, filter: &FilterRule) {
+        let offset = self.selections.len();
+        self.selections.extend(filter.selections.iter().cloned());
+        let shifted = filter.condition.shifted(offset);
+        let original = std::mem::replace(&mut self.condition, Cond::And(Vec::new()));
+        self.condition = Cond::And(vec![original, Cond::Not(Box::new(shifted))]);
+    }
+}
+
 /// A loaded rule of either kind.
 #[derive(Debug, Clone)]
 pub enum Rule {
@@ -263,6 +371,8 @@ pub enum Rule {
     Detection(Box<DetectionRule>),
     /// A correlation rule.
     Correlation(Box<CorrelationRule>),
+    /// A filter (meta) rule: `and not` its condition onto the rules it names.
+    Filter(Box<FilterRule>),
 }
 
 impl Rule {
@@ -271,6 +381,7 @@ impl Rule {
         match self {
             Rule::Detection(r) => &r.id,
             Rule::Correlation(r) => &r.id,
+            Rule::Filter(r) => &r.id,
         }
     }
 }
@@ -283,7 +394,10 @@ pub(crate) struct DocError {
 }
 
 fn err(message: impl Into<String>, near: Option<&str>) -> DocError {
-    DocError { message: message.into(), near: near.map(str::to_string) }
+    DocError {
+        message: message.into(),
+        near: near.map(str::to_string),
+    }
 }
 
 fn get_str(doc: &Value, key: &str) -> Result<Option<String>, DocError> {
@@ -300,7 +414,11 @@ fn get_tags(doc: &Value) -> Result<Vec<String>, DocError> {
         None | Some(Value::Null) => Ok(Vec::new()),
         Some(Value::Array(items)) => items
             .iter()
-            .map(|t| t.as_str().map(str::to_string).ok_or_else(|| err("`tags` must be a list of strings", Some("tags"))))
+            .map(|t| {
+                t.as_str()
+                    .map(str::to_string)
+                    .ok_or_else(|| err("`tags` must be a list of strings", Some("tags")))
+            })
             .collect(),
         Some(_) => Err(err("`tags` must be a list of strings", Some("tags"))),
     }
@@ -309,9 +427,12 @@ fn get_tags(doc: &Value) -> Result<Vec<String>, DocError> {
 fn get_level(doc: &Value) -> Result<Option<Level>, DocError> {
     match get_str(doc, "level")? {
         None => Ok(None),
-        Some(l) => Level::parse(&l)
-            .map(Some)
-            .ok_or_else(|| err(format!("unknown level `{l}` (informational, low, medium, high, critical)"), Some("level"))),
+        Some(l) => Level::parse(&l).map(Some).ok_or_else(|| {
+            err(
+                format!("unknown level `{l}` (informational, low, medium, high, critical)"),
+                Some("level"),
+            )
+        }),
     }
 }
 
@@ -327,47 +448,21 @@ pub(crate) fn compile_detection(
     let Some(title) = title.or_else(|| id.clone()) else {
         return Err(err("rule has neither `title` nor `id`", None));
     };
-    let logsource = match doc.get("logsource") {
-        Some(Value::Object(_)) => {
-            let ls = doc.get("logsource").unwrap_or(&Value::Null);
-            Logsource {
-                product: get_str(ls, "product")?,
-                category: get_str(ls, "category")?,
-                service: get_str(ls, "service")?,
-            }
-        }
-        None => return Err(err("rule has no `logsource`", None)),
-        Some(_) => return Err(err("`logsource` must be a map", Some("logsource"))),
-    };
+    let logsource = get_logsource(doc)?;
     let Some(Value::Object(detection)) = doc.get("detection") else {
-        return Err(err("`detection` must be a map of selections and a `condition`", Some("detection")));
+        return Err(err(
+            "`detection` must be a map of selections and a `condition`",
+            Some("detection"),
+        ));
     };
-    let mut names = Vec::new();
-    let mut selections = Vec::new();
-    let mut fields = Vec::new();
-    let mut uses_keywords = false;
-    for (name, body) in detection {
-        if name == "condition" || name == "timeframe" {
-            continue;
-        }
-        let sel = compile_selection(body, placeholders, &mut fields, &mut uses_keywords)
-            .map_err(|e| DocError { message: format!("selection `{name}`: {}", e.message), near: e.near.or(Some(name.clone())) })?;
-        names.push(name.clone());
-        selections.push(sel);
-    }
     if detection.contains_key("timeframe") {
-        return Err(err("`timeframe` aggregations are not supported; use a correlation rule", Some("timeframe")));
+        return Err(err(
+            "`timeframe` aggregations are not supported; use a correlation rule",
+            Some("timeframe"),
+        ));
     }
-    let condition_text = match detection.get("condition") {
-        Some(Value::String(s)) => s.clone(),
-        Some(Value::Array(items)) => {
-            let parts: Option<Vec<String>> = items.iter().map(|v| v.as_str().map(|s| format!("({s})"))).collect();
-            parts.ok_or_else(|| err("`condition` list must hold strings", Some("condition")))?.join(" or ")
-        }
-        None => return Err(err("`detection` has no `condition`", Some("detection"))),
-        Some(_) => return Err(err("`condition` must be a string", Some("condition"))),
-    };
-    let condition = condition::parse(&condition_text, &names).map_err(|m| err(m, Some("condition")))?;
+    let (selections, condition, fields, uses_keywords) =
+        compile_body(detection, &["condition"], placeholders)?;
     Ok(DetectionRule {
         id: id.unwrap_or_else(|| title.clone()),
         name: get_str(doc, "name")?,
@@ -385,6 +480,51 @@ pub(crate) fn compile_detection(
     })
 }
 
+/// What a detection (or filter) body compiles to: selections, condition, fields, keywords.
+type Body = (Vec<Selection>, Cond, Vec<FieldUse>, bool);
+
+/// Compiles the selections of a detection-like map (all keys but `skip`) and its `condition`.
+fn compile_body(
+    map: &serde_json::Map<String, Value>,
+    skip: &[&str],
+    placeholders: &HashMap<String, Vec<String>>,
+) -> Result<Body, DocError> {
+    let mut names = Vec::new();
+    let mut selections = Vec::new();
+    let mut fields = Vec::new();
+    let mut uses_keywords = false;
+    for (name, body) in map {
+        if skip.contains(&name.as_str()) {
+            continue;
+        }
+        let sel = compile_selection(body, placeholders, &mut fields, &mut uses_keywords).map_err(
+            |e| DocError {
+                message: format!("selection `{name}`: {}", e.message),
+                near: e.near.or(Some(name.clone())),
+            },
+        )?;
+        names.push(name.clone());
+        selections.push(sel);
+    }
+    let condition_text = match map.get("condition") {
+        Some(Value::String(s)) => s.clone(),
+        Some(Value::Array(items)) => {
+            let parts: Option<Vec<String>> = items
+                .iter()
+                .map(|v| v.as_str().map(|s| format!("({s})")))
+                .collect();
+            parts
+                .ok_or_else(|| err("`condition` list must hold strings", Some("condition")))?
+                .join(" or ")
+        }
+        None => return Err(err("`detection` has no `condition`", Some("detection"))),
+        Some(_) => return Err(err("`condition` must be a string", Some("condition"))),
+    };
+    let condition =
+        condition::parse(&condition_text, &names).map_err(|m| err(m, Some("condition")))?;
+    Ok((selections, condition, fields, uses_keywords))
+}
+
 fn compile_selection(
     body: &Value,
     placeholders: &HashMap<String, Vec<String>>,
@@ -399,16 +539,26 @@ fn compile_selection(
             }
             let mut tests = Vec::new();
             for (key, v) in map {
-                let test = value::compile_field(key, v, placeholders).map_err(|m| err(m, Some(key)))?;
+                let test =
+                    value::compile_field(key, v, placeholders).map_err(|m| err(m, Some(key)))?;
                 match &test.field {
                     Some(f) => {
                         let string_values = match v {
                             Value::String(s) => vec![s.clone()],
-                            Value::Array(items) => items.iter().filter_map(|i| i.as_str().map(str::to_string)).collect(),
+                            Value::Array(items) => items
+                                .iter()
+                                .filter_map(|i| i.as_str().map(str::to_string))
+                                .collect(),
                             _ => Vec::new(),
                         };
                         let modifiers = key.split('|').skip(1).map(str::to_string).collect();
-                        fields.push(FieldUse { name: f.clone(), modifiers, string_values });
+                        fields.push(FieldUse {
+                            name: f.clone(),
+                            key: key.clone(),
+                            line: 0,
+                            modifiers,
+                            string_values,
+                        });
                     }
                     None => *uses_keywords = true,
                 }
@@ -427,13 +577,24 @@ fn compile_selection(
             let mut out = Vec::new();
             for item in items {
                 match item {
-                    Value::Object(_) => out.push(compile_selection(item, placeholders, fields, uses_keywords)?),
+                    Value::Object(_) => out.push(compile_selection(
+                        item,
+                        placeholders,
+                        fields,
+                        uses_keywords,
+                    )?),
                     v if is_scalar(v) => {
                         *uses_keywords = true;
-                        let kw = value::compile_keywords(&[v], placeholders).map_err(|m| err(m, None))?;
+                        let kw = value::compile_keywords(&[v], placeholders)
+                            .map_err(|m| err(m, None))?;
                         out.push(Selection::All(vec![kw]));
                     }
-                    _ => return Err(err("a selection list may hold maps and keywords only", None)),
+                    _ => {
+                        return Err(err(
+                            "a selection list may hold maps and keywords only",
+                            None,
+                        ));
+                    }
                 }
             }
             Ok(Selection::Any(out))
@@ -445,6 +606,66 @@ fn compile_selection(
         }
         _ => Err(err("a selection must be a map, a list or a keyword", None)),
     }
+}
+
+fn get_logsource(doc: &Value) -> Result<Logsource, DocError> {
+    match doc.get("logsource") {
+        Some(ls @ Value::Object(_)) => Ok(Logsource {
+            product: get_str(ls, "product")?,
+            category: get_str(ls, "category")?,
+            service: get_str(ls, "service")?,
+        }),
+        None => Err(err("rule has no `logsource`", None)),
+        Some(_) => Err(err("`logsource` must be a map", Some("logsource"))),
+    }
+}
+
+/// Compiles a filter rule document.
+pub(crate) fn compile_filter(
+    doc: &Value,
+    file: &str,
+    line: usize,
+    placeholders: &HashMap<String, Vec<String>>,
+) -> Result<FilterRule, DocError> {
+    let title = get_str(doc, "title")?;
+    let id = get_str(doc, "id")?;
+    let Some(title) = title.or_else(|| id.clone()) else {
+        return Err(err("filter has neither `title` nor `id`", None));
+    };
+    let logsource = get_logsource(doc)?;
+    let Some(Value::Object(filter)) = doc.get("filter") else {
+        return Err(err(
+            "`filter` must be a map of `rules`, selections and a `condition`",
+            Some("filter"),
+        ));
+    };
+    let rules: Vec<String> = match filter.get("rules") {
+        Some(Value::String(s)) => vec![s.clone()],
+        Some(Value::Array(items)) => items
+            .iter()
+            .map(|v| {
+                v.as_str()
+                    .map(str::to_string)
+                    .ok_or_else(|| err("`rules` must list rule names or ids", Some("rules")))
+            })
+            .collect::<Result<_, _>>()?,
+        _ => return Err(err("filter needs `rules`", Some("filter"))),
+    };
+    if rules.is_empty() {
+        return Err(err("filter `rules` is empty", Some("rules")));
+    }
+    let (selections, condition, _, _) =
+        compile_body(filter, &["condition", "rules"], placeholders)?;
+    Ok(FilterRule {
+        id: id.unwrap_or_else(|| title.clone()),
+        title,
+        logsource,
+        file: file.to_string(),
+        line,
+        rules,
+        selections,
+        condition,
+    })
 }
 
 /// Parses a Sigma timespan (`30s`, `5m`, `1h`, `2d`, `1w`).
@@ -467,7 +688,11 @@ pub(crate) fn parse_timespan(text: &str) -> Option<i64> {
 }
 
 /// Compiles a correlation rule document.
-pub(crate) fn compile_correlation(doc: &Value, file: &str, line: usize) -> Result<CorrelationRule, DocError> {
+pub(crate) fn compile_correlation(
+    doc: &Value,
+    file: &str,
+    line: usize,
+) -> Result<CorrelationRule, DocError> {
     let title = get_str(doc, "title")?;
     let id = get_str(doc, "id")?;
     let Some(title) = title.or_else(|| id.clone()) else {
@@ -484,7 +709,9 @@ pub(crate) fn compile_correlation(doc: &Value, file: &str, line: usize) -> Resul
         Some("temporal_ordered") => CorrelationType::TemporalOrdered,
         Some(other) => {
             return Err(err(
-                format!("unsupported correlation type `{other}` (event_count, value_count, temporal, temporal_ordered)"),
+                format!(
+                    "unsupported correlation type `{other}` (event_count, value_count, temporal, temporal_ordered)"
+                ),
                 Some("type"),
             ));
         }
@@ -494,7 +721,11 @@ pub(crate) fn compile_correlation(doc: &Value, file: &str, line: usize) -> Resul
         Some(Value::String(s)) => vec![s.clone()],
         Some(Value::Array(items)) => items
             .iter()
-            .map(|v| v.as_str().map(str::to_string).ok_or_else(|| err("`rules` must list rule names or ids", Some("rules"))))
+            .map(|v| {
+                v.as_str()
+                    .map(str::to_string)
+                    .ok_or_else(|| err("`rules` must list rule names or ids", Some("rules")))
+            })
             .collect::<Result<_, _>>()?,
         _ => return Err(err("correlation needs `rules`", Some("correlation"))),
     };
@@ -506,23 +737,45 @@ pub(crate) fn compile_correlation(doc: &Value, file: &str, line: usize) -> Resul
         Some(Value::String(s)) => vec![s.clone()],
         Some(Value::Array(items)) => items
             .iter()
-            .map(|v| v.as_str().map(str::to_string).ok_or_else(|| err("`group-by` must list field names", Some("group-by"))))
+            .map(|v| {
+                v.as_str()
+                    .map(str::to_string)
+                    .ok_or_else(|| err("`group-by` must list field names", Some("group-by")))
+            })
             .collect::<Result<_, _>>()?,
         Some(_) => return Err(err("`group-by` must list field names", Some("group-by"))),
     };
-    let timespan_text = get_str(&cv, "timespan")?.ok_or_else(|| err("correlation needs `timespan`", Some("correlation")))?;
-    let timespan_secs = parse_timespan(&timespan_text)
-        .ok_or_else(|| err(format!("invalid timespan `{timespan_text}` (e.g. 30s, 5m, 1h, 2d)"), Some("timespan")))?;
+    let timespan_text = get_str(&cv, "timespan")?
+        .ok_or_else(|| err("correlation needs `timespan`", Some("correlation")))?;
+    let timespan_secs = parse_timespan(&timespan_text).ok_or_else(|| {
+        err(
+            format!("invalid timespan `{timespan_text}` (e.g. 30s, 5m, 1h, 2d)"),
+            Some("timespan"),
+        )
+    })?;
     let mut condition = CountCondition::default();
     match c.get("condition") {
         None | Some(Value::Null) => {
-            if matches!(kind, CorrelationType::EventCount | CorrelationType::ValueCount) {
-                return Err(err("event_count and value_count correlations need a `condition`", Some("correlation")));
+            if matches!(
+                kind,
+                CorrelationType::EventCount | CorrelationType::ValueCount
+            ) {
+                return Err(err(
+                    "event_count and value_count correlations need a `condition`",
+                    Some("correlation"),
+                ));
             }
         }
         Some(Value::Object(m)) => {
             for (k, v) in m {
-                let num = || v.as_u64().ok_or_else(|| err(format!("condition `{k}` must be a non-negative integer"), Some(k)));
+                let num = || {
+                    v.as_u64().ok_or_else(|| {
+                        err(
+                            format!("condition `{k}` must be a non-negative integer"),
+                            Some(k),
+                        )
+                    })
+                };
                 match k.as_str() {
                     "gt" => condition.gt = Some(num()?),
                     "gte" => condition.gte = Some(num()?),
@@ -534,29 +787,67 @@ pub(crate) fn compile_correlation(doc: &Value, file: &str, line: usize) -> Resul
                         let text = v.as_str().unwrap_or("");
                         let (lo, hi) = text
                             .split_once("..")
-                            .and_then(|(a, b)| Some((a.trim().parse().ok()?, b.trim().parse().ok()?)))
-                            .ok_or_else(|| err(format!("invalid range `{text}` (expected `min..max`)"), Some("range")))?;
+                            .and_then(|(a, b)| {
+                                Some((a.trim().parse().ok()?, b.trim().parse().ok()?))
+                            })
+                            .ok_or_else(|| {
+                                err(
+                                    format!("invalid range `{text}` (expected `min..max`)"),
+                                    Some("range"),
+                                )
+                            })?;
                         condition.gte = Some(lo);
                         condition.lte = Some(hi);
                     }
-                    other => return Err(err(format!("unsupported correlation condition `{other}`"), Some(other))),
+                    other => {
+                        return Err(err(
+                            format!("unsupported correlation condition `{other}`"),
+                            Some(other),
+                        ));
+                    }
                 }
             }
         }
-        Some(_) => return Err(err("correlation `condition` must be a map", Some("condition"))),
+        Some(_) => {
+            return Err(err(
+                "correlation `condition` must be a map",
+                Some("condition"),
+            ));
+        }
+    }
+    let temporal = matches!(
+        kind,
+        CorrelationType::Temporal | CorrelationType::TemporalOrdered
+    );
+    if temporal && (condition.lt.is_some() || condition.lte.is_some()) {
+        return Err(err(
+            "temporal correlations count the rules seen: only `gt`, `gte` and `eq` apply",
+            Some("condition"),
+        ));
     }
     if kind == CorrelationType::ValueCount && condition.field.is_none() {
-        return Err(err("value_count needs `condition.field`", Some("condition")));
+        return Err(err(
+            "value_count needs `condition.field`",
+            Some("condition"),
+        ));
     }
     let mut aliases = HashMap::new();
     if let Some(Value::Object(a)) = c.get("aliases") {
         for (alias, mapping) in a {
             let Value::Object(m) = mapping else {
-                return Err(err(format!("alias `{alias}` must map rule names to fields"), Some(alias)));
+                return Err(err(
+                    format!("alias `{alias}` must map rule names to fields"),
+                    Some(alias),
+                ));
             };
             let mut per_rule = HashMap::new();
             for (rule, field) in m {
-                let f = field.as_str().ok_or_else(|| err(format!("alias `{alias}`: field for `{rule}` must be a string"), Some(alias)))?;
+                let f = field.as_str().ok_or_else(|| {
+                    err(
+                        format!("alias `{alias}`: field for `{rule}` must be a string"),
+                        Some(alias),
+                    )
+                })?;
                 per_rule.insert(rule.clone(), f.to_string());
             }
             aliases.insert(alias.clone(), per_rule);

@@ -59,6 +59,38 @@ pub(crate) enum Modifier {
     Lte,
     FieldRef,
     Expand,
+    Time(TimePart),
+}
+
+/// The date parts the time modifiers extract (UTC).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum TimePart {
+    Minute,
+    Hour,
+    Day,
+    Week,
+    Month,
+    Year,
+}
+
+impl TimePart {
+    /// The part of a date-time value, when the text is one (RFC 3339, or a civil date-time
+    /// taken as UTC, e.g. Sysmon's `2025-10-25 13:44:33.433`).
+    fn extract(self, text: &str) -> Option<f64> {
+        let text = text.trim();
+        let dt = match text.parse::<jiff::Timestamp>() {
+            Ok(ts) => ts.to_zoned(jiff::tz::TimeZone::UTC).datetime(),
+            Err(_) => text.parse::<jiff::civil::DateTime>().ok()?,
+        };
+        Some(f64::from(match self {
+            TimePart::Minute => i16::from(dt.minute()),
+            TimePart::Hour => i16::from(dt.hour()),
+            TimePart::Day => i16::from(dt.day()),
+            TimePart::Week => i16::from(dt.date().iso_week_date().week()),
+            TimePart::Month => i16::from(dt.month()),
+            TimePart::Year => dt.year(),
+        }))
+    }
 }
 
 impl Modifier {
@@ -88,6 +120,12 @@ impl Modifier {
             "lte" => Modifier::Lte,
             "fieldref" => Modifier::FieldRef,
             "expand" => Modifier::Expand,
+            "minute" => Modifier::Time(TimePart::Minute),
+            "hour" => Modifier::Time(TimePart::Hour),
+            "day" => Modifier::Time(TimePart::Day),
+            "week" => Modifier::Time(TimePart::Week),
+            "month" => Modifier::Time(TimePart::Month),
+            "year" => Modifier::Time(TimePart::Year),
             _ => return None,
         })
     }
@@ -146,14 +184,79 @@ impl Pat {
         }
     }
 
-    /// The longest literal every matching string contains, for the prefilter.
-    pub(crate) fn needle(&self) -> Option<String> {
-        match self {
-            Pat::Any => None,
-            Pat::Exact(p) | Pat::Prefix(p) | Pat::Suffix(p) | Pat::Contains(p) => Some(p.clone()),
-            Pat::Glob(_) => None,
+    /// The literal every matching string holds, and where, for the prefilter.
+    pub(crate) fn needle(&self) -> Option<Needle> {
+        let (anchor, text) = match self {
+            Pat::Any | Pat::Glob(_) => return None,
+            Pat::Exact(p) => (Anchor::Exact, p),
+            Pat::Prefix(p) => (Anchor::Prefix, p),
+            Pat::Suffix(p) => (Anchor::Suffix, p),
+            Pat::Contains(p) => (Anchor::Inner, p),
+        };
+        Some(Needle {
+            anchor,
+            text: text.clone(),
+        })
+    }
+}
+
+/// Where a needle sits in the string value it comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Anchor {
+    /// The whole value.
+    Exact,
+    /// Its start.
+    Prefix,
+    /// Its end.
+    Suffix,
+    /// Somewhere inside.
+    Inner,
+}
+
+/// A literal a matching value contains.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Needle {
+    pub(crate) anchor: Anchor,
+    pub(crate) text: String,
+}
+
+/// Needles shorter than this ruin a Teddy prefilter's selectivity and are not emitted.
+pub const MIN_NEEDLE: usize = 3;
+
+/// Turns a value needle into raw-JSON needles: lowercase, JSON-escaped, ASCII only, quoted
+/// where the anchor allows (string values are quoted in JSON), with `"key":` in front when
+/// `key` is given. None when no sound, long enough needle exists.
+pub(crate) fn raw_needles(needle: &Needle, key: Option<&str>) -> Option<Vec<String>> {
+    if !needle.text.is_ascii() {
+        return None;
+    }
+    let mut esc = String::with_capacity(needle.text.len() + 8);
+    for c in needle.text.to_ascii_lowercase().chars() {
+        match c {
+            '\\' => esc.push_str("\\\\"),
+            '"' => esc.push_str("\\\""),
+            c if c.is_control() => return None,
+            c => esc.push(c),
         }
     }
+    // Numbers and booleans may be unquoted JSON scalars: only their bare text is certain.
+    let scalar_like =
+        esc.parse::<f64>().is_ok() || matches!(esc.as_str(), "true" | "false" | "null");
+    let out = match (needle.anchor, key, scalar_like) {
+        (Anchor::Exact, Some(k), false) => vec![format!("\"{k}\":\"{esc}\"")],
+        (Anchor::Exact, Some(k), true) => {
+            vec![format!("\"{k}\":{esc}"), format!("\"{k}\":\"{esc}\"")]
+        }
+        (Anchor::Prefix, Some(k), false) => vec![format!("\"{k}\":\"{esc}")],
+        (Anchor::Prefix, Some(k), true) => {
+            vec![format!("\"{k}\":{esc}"), format!("\"{k}\":\"{esc}")]
+        }
+        (Anchor::Exact, None, false) => vec![format!("\"{esc}\"")],
+        (Anchor::Prefix, None, false) => vec![format!("\"{esc}")],
+        (Anchor::Suffix, _, false) => vec![format!("{esc}\"")],
+        _ => vec![esc],
+    };
+    out.iter().all(|n| n.len() >= MIN_NEEDLE).then_some(out)
 }
 
 /// OR of string patterns over one case mode; many `contains` become one Aho-Corasick automaton.
@@ -163,7 +266,7 @@ pub(crate) struct StrMatcher {
     pats: Vec<Pat>,
     contains_ac: Option<AhoCorasick>,
     /// Literals one of which every matching value contains; None when a pattern has none.
-    needles: Option<Vec<String>>,
+    needles: Option<Vec<Needle>>,
 }
 
 /// From this many `contains` patterns on, one automaton beats a loop of `str::contains`.
@@ -182,7 +285,10 @@ impl StrMatcher {
         }
         for n in glob_needles {
             match (n, needles.as_mut()) {
-                (Some(n), Some(list)) => list.push(n),
+                (Some(text), Some(list)) => list.push(Needle {
+                    anchor: Anchor::Inner,
+                    text,
+                }),
                 _ => needles = None,
             }
         }
@@ -200,11 +306,20 @@ impl StrMatcher {
             contains_ac = Some(ac);
             pats.retain(|p| !matches!(p, Pat::Contains(_)));
         }
-        StrMatcher { cased, pats, contains_ac, needles }
+        StrMatcher {
+            cased,
+            pats,
+            contains_ac,
+            needles,
+        }
     }
 
     pub(crate) fn matches_text(&self, text: &str) -> bool {
-        let hay = if self.cased { Cow::Borrowed(text) } else { fold(text) };
+        let hay = if self.cased {
+            Cow::Borrowed(text)
+        } else {
+            fold(text)
+        };
         if let Some(ac) = &self.contains_ac
             && ac.is_match(hay.as_ref())
         {
@@ -218,8 +333,8 @@ impl StrMatcher {
     }
 
     /// Needles for the prefilter: None when some pattern has no literal.
-    pub(crate) fn needles(&self) -> Option<Vec<String>> {
-        self.needles.clone()
+    pub(crate) fn needles(&self) -> Option<&[Needle]> {
+        self.needles.as_deref()
     }
 }
 
@@ -246,7 +361,10 @@ pub(crate) struct Cidr {
 impl Cidr {
     fn parse(text: &str) -> Option<Cidr> {
         let (addr, prefix) = match text.split_once('/') {
-            Some((a, p)) => (a.trim().parse::<IpAddr>().ok()?, p.trim().parse::<u8>().ok()?),
+            Some((a, p)) => (
+                a.trim().parse::<IpAddr>().ok()?,
+                p.trim().parse::<u8>().ok()?,
+            ),
             None => {
                 let a = text.trim().parse::<IpAddr>().ok()?;
                 (a, if a.is_ipv4() { 32 } else { 128 })
@@ -259,11 +377,15 @@ impl Cidr {
     fn contains(&self, ip: IpAddr) -> bool {
         match (self.addr, ip) {
             (IpAddr::V4(net), IpAddr::V4(ip)) => {
-                let mask = u32::MAX.checked_shl(32 - u32::from(self.prefix)).unwrap_or(0);
+                let mask = u32::MAX
+                    .checked_shl(32 - u32::from(self.prefix))
+                    .unwrap_or(0);
                 u32::from(net) & mask == u32::from(ip) & mask
             }
             (IpAddr::V6(net), IpAddr::V6(ip)) => {
-                let mask = u128::MAX.checked_shl(128 - u32::from(self.prefix)).unwrap_or(0);
+                let mask = u128::MAX
+                    .checked_shl(128 - u32::from(self.prefix))
+                    .unwrap_or(0);
                 u128::from(net) & mask == u128::from(ip) & mask
             }
             _ => false,
@@ -286,6 +408,8 @@ pub(crate) enum ValueTest {
         cased: bool,
     },
     Not(Box<ValueTest>),
+    /// A time modifier: the date part compared with `op` (equality when None).
+    Time(TimePart, Option<NumOp>, f64),
 }
 
 impl ValueTest {
@@ -335,13 +459,26 @@ impl ValueTest {
                 })
             }
             ValueTest::Not(inner) => !inner.test(values, event),
+            ValueTest::Time(part, op, want) => values.iter().any(|v| match v {
+                FieldValue::Str(s) => part.extract(s).is_some_and(|got| match op {
+                    Some(op) => op.holds(got, *want),
+                    None => got == *want,
+                }),
+                _ => false,
+            }),
         }
     }
 
-    /// Needles any matching event must contain (None: no literal is guaranteed).
-    pub(crate) fn needles(&self) -> Option<Vec<String>> {
+    /// Raw-JSON needles one of which any matching event contains (None: no literal is certain).
+    fn raw_needles(&self, key: Option<&str>) -> Option<Vec<String>> {
         match self {
-            ValueTest::Str(m) => m.needles(),
+            ValueTest::Str(m) => {
+                let mut out = Vec::new();
+                for n in m.needles()? {
+                    out.extend(raw_needles(n, key)?);
+                }
+                (!out.is_empty()).then_some(out)
+            }
             _ => None,
         }
     }
@@ -383,21 +520,52 @@ impl FieldTest {
         }
     }
 
-    /// Needles for the prefilter: for an OR, the union of every test's needles; for `all`, the
-    /// best single test's needles.
-    pub(crate) fn needles(&self) -> Option<Vec<String>> {
+    /// Raw-JSON needles for the prefilter (see [`raw_needles`]): for an OR, the union of every
+    /// test's needles; for `all`, the most selective single test's. `key` adds key context.
+    pub(crate) fn raw_needles(&self, key: Option<&str>) -> Option<Vec<String>> {
+        // Keyword searches see every string, so no key applies.
+        let key = if self.field.is_some() { key } else { None };
         if self.all {
-            self.tests
-                .iter()
-                .filter_map(ValueTest::needles)
-                .max_by_key(|n| n.iter().map(String::len).min().unwrap_or(0))
+            crate::rule::best(self.tests.iter().map(|t| t.raw_needles(key)))
         } else {
             let mut out = Vec::new();
             for t in &self.tests {
-                out.extend(t.needles()?);
+                out.extend(t.raw_needles(key)?);
             }
             Some(out)
         }
+    }
+}
+
+impl FieldTest {
+    /// True when every test is a plain, case-insensitive equality with non-numeric text: such a
+    /// test can never hold on a field that is always a number.
+    pub(crate) fn only_non_numeric_equality(&self) -> bool {
+        !self.tests.is_empty()
+            && self.tests.iter().all(|t| match t {
+                ValueTest::Str(m) => {
+                    m.contains_ac.is_none()
+                        && !m.pats.is_empty()
+                        && m.pats.iter().all(|p| match p {
+                            Pat::Exact(v) => v.trim().parse::<f64>().is_err(),
+                            _ => false,
+                        })
+                }
+                _ => false,
+            })
+    }
+}
+
+/// An event without fields: what a rule sees of a field that never exists.
+pub(crate) struct NoFields;
+
+impl Event for NoFields {
+    fn field(&self, _name: &str) -> crate::event::FieldValues<'_> {
+        Vec::new()
+    }
+
+    fn keywords(&self) -> impl Iterator<Item = &str> {
+        std::iter::empty()
     }
 }
 
@@ -501,28 +669,76 @@ fn is_word(c: char) -> bool {
     c.is_alphanumeric() || c == '_'
 }
 
-/// Replaces every dash at the start of a parameter (`\B[-/]\b`) by `with`.
-fn windash_replace(parts: &[Part], with: char) -> Vec<Part> {
-    parts
+/// Above this many parameter dashes, windash replaces them all alike instead of permuting
+/// (5^4 = 625 variants is the most a value may expand to).
+const WINDASH_MAX_POSITIONS: usize = 4;
+
+/// pySigma's windash: every dash at the start of a parameter (`\B[-/]\b`) independently becomes
+/// each of `-`, `/`, en dash, em dash and horizontal bar (all permutations).
+fn windash_variants(parts: &[Part]) -> Vec<Vec<Part>> {
+    // Character-level view: (part index, chars) with the positions to permute.
+    let lits: Vec<Option<Vec<char>>> = parts
         .iter()
         .map(|p| match p {
-            Part::Lit(s) => {
-                let chars: Vec<char> = s.chars().collect();
-                let mut out = String::with_capacity(s.len());
-                for (i, &c) in chars.iter().enumerate() {
-                    let prev_word = i.checked_sub(1).and_then(|j| chars.get(j)).is_some_and(|&p| is_word(p));
-                    let next_word = chars.get(i + 1).is_some_and(|&n| is_word(n));
-                    if (c == '-' || c == '/') && !prev_word && next_word {
-                        out.push(with);
-                    } else {
-                        out.push(c);
-                    }
-                }
-                Part::Lit(out)
-            }
-            other => other.clone(),
+            Part::Lit(s) => Some(s.chars().collect()),
+            _ => None,
         })
-        .collect()
+        .collect();
+    let mut positions = Vec::new();
+    for (pi, chars) in lits.iter().enumerate() {
+        let Some(chars) = chars else { continue };
+        for (i, &c) in chars.iter().enumerate() {
+            let prev_word = i
+                .checked_sub(1)
+                .and_then(|j| chars.get(j))
+                .is_some_and(|&p| is_word(p));
+            let next_word = chars.get(i + 1).is_some_and(|&n| is_word(n));
+            if (c == '-' || c == '/') && !prev_word && next_word {
+                positions.push((pi, i));
+            }
+        }
+    }
+    let build = |choice: &dyn Fn(usize) -> char| -> Vec<Part> {
+        parts
+            .iter()
+            .enumerate()
+            .map(|(pi, p)| match (p, lits.get(pi).and_then(Option::as_ref)) {
+                (Part::Lit(_), Some(chars)) => {
+                    let mut out = String::new();
+                    for (i, &c) in chars.iter().enumerate() {
+                        match positions.iter().position(|&pos| pos == (pi, i)) {
+                            Some(k) => out.push(choice(k)),
+                            None => out.push(c),
+                        }
+                    }
+                    Part::Lit(out)
+                }
+                (other, _) => other.clone(),
+            })
+            .collect()
+    };
+    let mut variants: Vec<Vec<Part>> = Vec::new();
+    if positions.len() > WINDASH_MAX_POSITIONS {
+        for c in WINDASH_CHARS {
+            variants.push(build(&|_| c));
+        }
+    } else {
+        let total = WINDASH_CHARS.len().pow(positions.len() as u32);
+        for combo in 0..total {
+            let pick = |k: usize| -> char {
+                let digit = combo / WINDASH_CHARS.len().pow(k as u32) % WINDASH_CHARS.len();
+                WINDASH_CHARS.get(digit).copied().unwrap_or('-')
+            };
+            variants.push(build(&pick));
+        }
+    }
+    let mut unique: Vec<Vec<Part>> = Vec::with_capacity(variants.len());
+    for v in variants {
+        if !unique.contains(&v) {
+            unique.push(v);
+        }
+    }
+    unique
 }
 
 fn utf16(text: &[u8], big_endian: bool, bom: bool) -> Result<Vec<u8>, CompileError> {
@@ -595,9 +811,9 @@ fn expand_placeholders(
         let Some(len) = after.find('%') else { break };
         let name = after.get(..len).unwrap_or("");
         let prefix = rest.get(..start).unwrap_or("");
-        let values = placeholders
-            .get(name)
-            .ok_or_else(|| format!("`expand` placeholder `%{name}%` has no values in the configuration"))?;
+        let values = placeholders.get(name).ok_or_else(|| {
+            format!("`expand` placeholder `%{name}%` has no values in the configuration")
+        })?;
         let mut next = Vec::new();
         for r in &results {
             for v in values {
@@ -623,7 +839,10 @@ pub(crate) fn compile_field(
     let field_name = segments.next().unwrap_or("").trim();
     let mut mods = Vec::new();
     for m in segments {
-        mods.push(Modifier::parse(m.trim()).ok_or_else(|| format!("unsupported modifier `{m}` in `{key}`"))?);
+        mods.push(
+            Modifier::parse(m.trim())
+                .ok_or_else(|| format!("unsupported modifier `{m}` in `{key}`"))?,
+        );
     }
     let field = (!field_name.is_empty()).then(|| field_name.to_string());
     let raw_values: Vec<&serde_json::Value> = match value {
@@ -665,7 +884,11 @@ fn compile_values(
         if is_keyword {
             return Err("`exists` needs a field".into());
         }
-        return Ok(FieldTest { field, all: false, tests: vec![ValueTest::Exists(*want)] });
+        return Ok(FieldTest {
+            field,
+            all: false,
+            tests: vec![ValueTest::Exists(*want)],
+        });
     }
 
     let num_op = mods.iter().find_map(|m| match m {
@@ -689,8 +912,20 @@ fn compile_values(
             continue;
         }
         let Some(text) = scalar_text(raw) else {
-            return Err(format!("`{key}`: a value must be a string, number, boolean or null, not a map or list"));
+            return Err(format!(
+                "`{key}`: a value must be a string, number, boolean or null, not a map or list"
+            ));
         };
+        if let Some(part) = mods.iter().find_map(|m| match m {
+            Modifier::Time(p) => Some(*p),
+            _ => None,
+        }) {
+            let n: f64 = text
+                .parse()
+                .map_err(|_| format!("`{key}`: `{text}` is not a number"))?;
+            tests.push(wrap(ValueTest::Time(part, num_op, n)));
+            continue;
+        }
         if let Some(op) = num_op {
             let n: f64 = text
                 .parse()
@@ -709,14 +944,23 @@ fn compile_values(
             if has(Modifier::ReS) {
                 flags.push('s');
             }
-            let pattern = if flags.is_empty() { text.clone() } else { format!("(?{flags}){text}") };
-            let re = Regex::new(&pattern)
-                .map_err(|e| format!("`{key}`: regular expression not supported: {}", first_line(&e.to_string())))?;
+            let pattern = if flags.is_empty() {
+                text.clone()
+            } else {
+                format!("(?{flags}){text}")
+            };
+            let re = Regex::new(&pattern).map_err(|e| {
+                format!(
+                    "`{key}`: regular expression not supported: {}",
+                    first_line(&e.to_string())
+                )
+            })?;
             tests.push(wrap(ValueTest::Regex(re)));
             continue;
         }
         if has(Modifier::Cidr) {
-            let net = Cidr::parse(&text).ok_or_else(|| format!("`{key}`: `{text}` is not a CIDR network"))?;
+            let net = Cidr::parse(&text)
+                .ok_or_else(|| format!("`{key}`: `{text}` is not a CIDR network"))?;
             tests.push(wrap(ValueTest::Cidr(vec![net])));
             continue;
         }
@@ -733,10 +977,18 @@ fn compile_values(
             if is_keyword {
                 return Err("`fieldref` needs a field".into());
             }
-            tests.push(wrap(ValueTest::FieldRef { other: text, mode, cased }));
+            tests.push(wrap(ValueTest::FieldRef {
+                other: text,
+                mode,
+                cased,
+            }));
             continue;
         }
-        let texts = if has(Modifier::Expand) { expand_placeholders(&text, placeholders)? } else { vec![text] };
+        let texts = if has(Modifier::Expand) {
+            expand_placeholders(&text, placeholders)?
+        } else {
+            vec![text]
+        };
         let mut alternatives: Vec<Encoded> = texts
             .iter()
             .map(|t| {
@@ -749,7 +1001,10 @@ fn compile_values(
             })
             .collect();
         if is_keyword {
-            alternatives = alternatives.iter().map(|v| wrap_parts(v, true, true)).collect();
+            alternatives = alternatives
+                .iter()
+                .map(|v| wrap_parts(v, true, true))
+                .collect();
         }
         for m in mods {
             alternatives = apply_modifier(*m, alternatives)?;
@@ -766,21 +1021,37 @@ fn compile_values(
             value_pats.push(pat);
         }
         if all || neq {
-            tests.push(wrap(ValueTest::Str(StrMatcher::new(cased, value_pats, value_needles))));
+            tests.push(wrap(ValueTest::Str(StrMatcher::new(
+                cased,
+                value_pats,
+                value_needles,
+            ))));
         } else {
             str_pats.extend(value_pats);
             glob_needles.extend(value_needles);
         }
     }
     if !str_pats.is_empty() {
-        tests.push(ValueTest::Str(StrMatcher::new(cased, str_pats, glob_needles)));
+        tests.push(ValueTest::Str(StrMatcher::new(
+            cased,
+            str_pats,
+            glob_needles,
+        )));
     }
     // `neq` over several values means "none of them": every negated test must hold.
-    Ok(FieldTest { field, all: all || neq, tests })
+    Ok(FieldTest {
+        field,
+        all: all || neq,
+        tests,
+    })
 }
 
 fn first_line(s: &str) -> String {
-    s.lines().rfind(|l| !l.trim().is_empty()).unwrap_or(s).trim().to_string()
+    s.lines()
+        .rfind(|l| !l.trim().is_empty())
+        .unwrap_or(s)
+        .trim()
+        .to_string()
 }
 
 fn wrap_parts(v: &Encoded, front: bool, back: bool) -> Encoded {
@@ -802,15 +1073,11 @@ fn apply_modifier(m: Modifier, values: Vec<Encoded>) -> Result<Vec<Encoded>, Com
             Modifier::StartsWith => out.push(wrap_parts(&v, false, true)),
             Modifier::EndsWith => out.push(wrap_parts(&v, true, false)),
             Modifier::Windash => {
-                let parts = text_of(&v);
-                let mut seen: Vec<Vec<Part>> = Vec::new();
-                for c in WINDASH_CHARS {
-                    let variant = windash_replace(&parts, c);
-                    if !seen.contains(&variant) {
-                        seen.push(variant);
-                    }
-                }
-                out.extend(seen.into_iter().map(Encoded::Text));
+                out.extend(
+                    windash_variants(&text_of(&v))
+                        .into_iter()
+                        .map(Encoded::Text),
+                );
             }
             Modifier::Base64 => {
                 let bytes = encoded_bytes(&v, "base64")?;
@@ -818,11 +1085,27 @@ fn apply_modifier(m: Modifier, values: Vec<Encoded>) -> Result<Vec<Encoded>, Com
             }
             Modifier::Base64Offset => {
                 let bytes = encoded_bytes(&v, "base64offset")?;
-                out.extend(base64_offsets(&bytes).into_iter().map(|s| Encoded::Text(vec![Part::Lit(s)])));
+                out.extend(
+                    base64_offsets(&bytes)
+                        .into_iter()
+                        .map(|s| Encoded::Text(vec![Part::Lit(s)])),
+                );
             }
-            Modifier::Utf16le => out.push(Encoded::Bytes(utf16(&encoded_bytes(&v, "utf16le")?, false, false)?)),
-            Modifier::Utf16be => out.push(Encoded::Bytes(utf16(&encoded_bytes(&v, "utf16be")?, true, false)?)),
-            Modifier::Utf16 => out.push(Encoded::Bytes(utf16(&encoded_bytes(&v, "utf16")?, false, true)?)),
+            Modifier::Utf16le => out.push(Encoded::Bytes(utf16(
+                &encoded_bytes(&v, "utf16le")?,
+                false,
+                false,
+            )?)),
+            Modifier::Utf16be => out.push(Encoded::Bytes(utf16(
+                &encoded_bytes(&v, "utf16be")?,
+                true,
+                false,
+            )?)),
+            Modifier::Utf16 => out.push(Encoded::Bytes(utf16(
+                &encoded_bytes(&v, "utf16")?,
+                false,
+                true,
+            )?)),
             // Handled by compile_values or purely flags.
             _ => out.push(v),
         }
@@ -837,18 +1120,32 @@ mod tests {
     #[test]
     fn wildcard_escapes() {
         assert_eq!(parse_wildcards(r"a\*b"), vec![Part::Lit("a*b".into())]);
-        assert_eq!(parse_wildcards(r"a\\*"), vec![Part::Lit(r"a\".into()), Part::Star]);
-        assert_eq!(parse_wildcards(r"\reg.exe"), vec![Part::Lit(r"\reg.exe".into())]);
+        assert_eq!(
+            parse_wildcards(r"a\\*"),
+            vec![Part::Lit(r"a\".into()), Part::Star]
+        );
+        assert_eq!(
+            parse_wildcards(r"\reg.exe"),
+            vec![Part::Lit(r"\reg.exe".into())]
+        );
         assert_eq!(
             parse_wildcards("a?b*"),
-            vec![Part::Lit("a".into()), Part::One, Part::Lit("b".into()), Part::Star]
+            vec![
+                Part::Lit("a".into()),
+                Part::One,
+                Part::Lit("b".into()),
+                Part::Star
+            ]
         );
     }
 
     #[test]
     fn base64offset_matches_pysigma() {
         // pySigma: `/bin/bash` base64offset|contains → L2Jpbi9iYXNo, 9iaW4vYmFza, vYmluL2Jhc2
-        assert_eq!(base64_offsets(b"/bin/bash"), vec!["L2Jpbi9iYXNo", "9iaW4vYmFza", "vYmluL2Jhc2"]);
+        assert_eq!(
+            base64_offsets(b"/bin/bash"),
+            vec!["L2Jpbi9iYXNo", "9iaW4vYmFza", "vYmluL2Jhc2"]
+        );
     }
 
     #[test]
@@ -858,12 +1155,21 @@ mod tests {
         assert!(!net.contains("11.1.2.3".parse().expect("ip")));
         let v6 = Cidr::parse("fe80::/10").expect("net");
         assert!(v6.contains("fe80::1".parse().expect("ip")));
-        assert!(Cidr::parse("0.0.0.0/0").is_some_and(|n| n.contains("1.2.3.4".parse().expect("ip"))));
+        assert!(
+            Cidr::parse("0.0.0.0/0").is_some_and(|n| n.contains("1.2.3.4".parse().expect("ip")))
+        );
     }
 
     #[test]
-    fn windash_variants() {
-        let v = windash_replace(&parse_wildcards("-v foo-bar"), '/');
-        assert_eq!(v, vec![Part::Lit("/v foo-bar".into())]);
+    fn windash_variants_permute_parameter_dashes() {
+        let v = windash_variants(&parse_wildcards("-v foo-bar"));
+        assert_eq!(v.len(), 5);
+        assert!(v.contains(&vec![Part::Lit("/v foo-bar".into())]));
+        assert!(v.contains(&vec![Part::Lit("\u{2013}v foo-bar".into())]));
+        // Two parameters: all 25 permutations, as pySigma expands them.
+        let v = windash_variants(&parse_wildcards("-a -b"));
+        assert_eq!(v.len(), 25);
+        assert!(v.contains(&vec![Part::Lit("-a /b".into())]));
+        assert_eq!(windash_variants(&parse_wildcards("a-b")).len(), 1);
     }
 }

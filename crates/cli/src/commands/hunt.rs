@@ -142,7 +142,16 @@ pub fn run(args: HuntArgs) -> anyhow::Result<Status> {
             events_by_verb: decode_stats
                 .events_by_verb
                 .iter()
-                .map(|(k, v)| (if k.is_empty() { "(none)".to_string() } else { k.clone() }, *v))
+                .map(|(k, v)| {
+                    (
+                        if k.is_empty() {
+                            "(none)".to_string()
+                        } else {
+                            k.clone()
+                        },
+                        *v,
+                    )
+                })
                 .collect(),
             events_by_format: BTreeMap::new(),
             skipped_by_reason: skipped.clone(),
@@ -214,10 +223,10 @@ impl Sink for HuntSink<'_> {
         }
         match self.args.format {
             AlertFormat::Jsonl => {
-                if self.write_error.is_none() {
-                    if let Err(e) = write_jsonl(&alert, self.out) {
-                        self.write_error = Some(e);
-                    }
+                if self.write_error.is_none()
+                    && let Err(e) = write_jsonl(&alert, self.out)
+                {
+                    self.write_error = Some(e);
                 }
             }
             AlertFormat::Table => self.table.push(alert),

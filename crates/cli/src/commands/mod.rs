@@ -3,6 +3,7 @@
 mod hunt;
 mod rules;
 mod scan;
+mod serve;
 mod who_can;
 
 use crate::args::{Cli, ColorChoice, Command};
@@ -14,6 +15,7 @@ pub fn run(cli: Cli) -> anyhow::Result<Status> {
         Command::Hunt(args) => hunt::run(args),
         Command::Scan(args) => scan::run(args),
         Command::WhoCan(args) => who_can::run(args),
+        Command::Serve(args) => serve::run(args),
         Command::Rules(args) => rules::run(args),
     }
 }

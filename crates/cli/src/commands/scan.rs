@@ -50,9 +50,8 @@ pub fn run(args: ScanArgs) -> anyhow::Result<Status> {
                 .authorised_batch_writers
                 .iter()
                 .map(|p| {
-                    jobwarden_rbac::findings::SubjectPattern::parse(p).map_err(|e| {
-                        anyhow::anyhow!("config authorised_batch_writers {p:?}: {e}")
-                    })
+                    jobwarden_rbac::findings::SubjectPattern::parse(p)
+                        .map_err(|e| anyhow::anyhow!("config authorised_batch_writers {p:?}: {e}"))
                 })
                 .collect::<anyhow::Result<_>>()?
         },
@@ -166,7 +165,11 @@ pub fn run(args: ScanArgs) -> anyhow::Result<Status> {
     let failed = args
         .fail_on
         .is_some_and(|t| shown.iter().any(|f| f.severity >= t));
-    Ok(if failed { Status::Findings } else { Status::Clean })
+    Ok(if failed {
+        Status::Findings
+    } else {
+        Status::Clean
+    })
 }
 
 /// SARIF rule metadata for every check `scan` can report.
@@ -186,7 +189,9 @@ fn rule_docs() -> Vec<RuleDoc> {
                 ),
                 severity: c.severity,
                 tags: vec!["security".into(), "pss".into(), "M1026".into()],
-                help_uri: Some("https://kubernetes.io/docs/concepts/security/pod-security-standards/".into()),
+                help_uri: Some(
+                    "https://kubernetes.io/docs/concepts/security/pod-security-standards/".into(),
+                ),
             });
         }
     }

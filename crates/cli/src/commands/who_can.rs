@@ -68,7 +68,10 @@ pub fn run(args: WhoCanArgs) -> anyhow::Result<Status> {
                             g.binding.kind, g.binding.name, g.role.kind, g.role.name
                         );
                         if !g.aggregated_from.is_empty() {
-                            s.push_str(&format!(" (aggregated from {})", g.aggregated_from.join(" <- ")));
+                            s.push_str(&format!(
+                                " (aggregated from {})",
+                                g.aggregated_from.join(" <- ")
+                            ));
                         }
                         s
                     })
@@ -110,5 +113,9 @@ pub fn run(args: WhoCanArgs) -> anyhow::Result<Status> {
         && answers
             .iter()
             .any(|a| !allowed.iter().any(|p| p.matches(&a.subject)));
-    Ok(if outsider { Status::Findings } else { Status::Clean })
+    Ok(if outsider {
+        Status::Findings
+    } else {
+        Status::Clean
+    })
 }

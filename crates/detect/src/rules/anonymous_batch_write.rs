@@ -65,7 +65,10 @@ impl Rule for AnonymousBatchWrite {
                 if allowed { "allowed" } else { "refused" }
             ),
             detail: vec![detail("source_ips", a.event.source_ips.clone())],
-            remediation: Some("Disable anonymous access to the API and review RBAC grants to system:anonymous.".into()),
+            remediation: Some(
+                "Disable anonymous access to the API and review RBAC grants to system:anonymous."
+                    .into(),
+            ),
             dedupe_key: None,
         })
     }

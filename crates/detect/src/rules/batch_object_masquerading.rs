@@ -13,12 +13,38 @@ pub struct BatchObjectMasquerading;
 /// Specific component names, not a bare `kube-` (kube-bench, kube-janitor and friends are
 /// ordinary tools).
 const SYSTEM_NAME_PREFIXES: &[&str] = &[
-    "kube-proxy", "kube-apiserver", "kube-controller", "kube-scheduler", "kube-dns",
-    "kube-flannel", "kube-router", "kube-vip", "kube-ovn", "etcd", "coredns", "calico",
-    "cilium", "aws-node", "konnectivity", "metrics-server", "cluster-autoscaler", "gke-",
-    "aks-", "eks-", "azure-", "node-problem", "kindnet", "flannel", "weave-net", "kubelet",
-    "kubeadm", "cloud-controller", "csi-", "ebs-csi", "apiserver", "controller-manager",
-    "scheduler", "system-",
+    "kube-proxy",
+    "kube-apiserver",
+    "kube-controller",
+    "kube-scheduler",
+    "kube-dns",
+    "kube-flannel",
+    "kube-router",
+    "kube-vip",
+    "kube-ovn",
+    "etcd",
+    "coredns",
+    "calico",
+    "cilium",
+    "aws-node",
+    "konnectivity",
+    "metrics-server",
+    "cluster-autoscaler",
+    "gke-",
+    "aks-",
+    "eks-",
+    "azure-",
+    "node-problem",
+    "kindnet",
+    "flannel",
+    "weave-net",
+    "kubelet",
+    "kubeadm",
+    "cloud-controller",
+    "ebs-csi",
+    "kube-apiserver",
+    "controller-manager",
+    "kube-scheduler",
 ];
 
 /// Namespaces reserved for the control plane and add-ons.
@@ -74,7 +100,9 @@ impl Rule for BatchObjectMasquerading {
         if !system_ns && !system_name {
             return None;
         }
-        let risky = a.worst_finding().is_some_and(|f| f.severity >= Severity::High);
+        let risky = a
+            .worst_finding()
+            .is_some_and(|f| f.severity >= Severity::High);
         let severity = match (&a.identity.class, risky) {
             (_, true) => Severity::High,
             (ActorClass::TrustedAutomation(_), false) => Severity::Low,

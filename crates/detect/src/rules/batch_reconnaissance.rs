@@ -69,9 +69,9 @@ impl Rule for BatchReconnaissance {
         Some(Hit {
             severity,
             summary: format!(
-                "{} {}s across all namespaces by {}",
+                "{}s {} across all namespaces by {}",
                 a.kind.as_str(),
-                a.event.verb,
+                a.past_tense(),
                 a.identity.class.label()
             ),
             detail: vec![detail("client", a.identity.client.as_str())],

@@ -73,7 +73,10 @@ impl Rule for BatchWriteDenied {
                         .unwrap_or_default(),
                 ),
             ],
-            remediation: Some("Find where this credential is used from and whether the attempt was expected.".into()),
+            remediation: Some(
+                "Find where this credential is used from and whether the attempt was expected."
+                    .into(),
+            ),
             dedupe_key: None,
         })
     }

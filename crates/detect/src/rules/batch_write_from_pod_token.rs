@@ -54,7 +54,8 @@ impl Rule for BatchWriteFromPodToken {
         let ActorClass::PodServiceAccount { pod, node, .. } = &a.identity.class else {
             return None;
         };
-        if !(a.action.is_write() || a.action == crate::analysis::Action::Delete) || !a.took_effect() {
+        if !(a.action.is_write() || a.action == crate::analysis::Action::Delete) || !a.took_effect()
+        {
             return None;
         }
         let worst = a

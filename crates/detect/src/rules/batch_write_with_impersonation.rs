@@ -75,7 +75,9 @@ impl Rule for BatchWriteWithImpersonation {
                     a.event.effective_user().groups.clone(),
                 ),
             ],
-            remediation: Some("Review who holds the impersonate verb; revoke it where not needed.".into()),
+            remediation: Some(
+                "Review who holds the impersonate verb; revoke it where not needed.".into(),
+            ),
             dedupe_key: None,
         })
     }

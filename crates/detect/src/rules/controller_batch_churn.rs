@@ -54,19 +54,26 @@ impl Rule for ControllerBatchChurn {
             return None;
         };
         let (severity, why) = match &a.owner {
-            OwnerClaim::Verified { name } => (Severity::Info, format!("scheduled run of CronJob {name}")),
+            OwnerClaim::Verified { name } => {
+                (Severity::Info, format!("scheduled run of CronJob {name}"))
+            }
             OwnerClaim::Unknown { name } => (
                 Severity::Info,
                 format!("scheduled run of CronJob {name} (created before this log)"),
             ),
-            OwnerClaim::UidMismatch { name, claimed, known } => (
+            OwnerClaim::UidMismatch {
+                name,
+                claimed,
+                known,
+            } => (
                 Severity::Medium,
                 format!("owned by CronJob {name} uid {claimed}, but that CronJob's uid is {known}"),
             ),
             // Without a body (Metadata-level logging) ownership cannot be read.
-            OwnerClaim::None if a.object.is_none() => {
-                (Severity::Info, "body not logged; ownership unknown".to_string())
-            }
+            OwnerClaim::None if a.object.is_none() => (
+                Severity::Info,
+                "body not logged; ownership unknown".to_string(),
+            ),
             OwnerClaim::None => (Severity::Medium, "not owned by any CronJob".to_string()),
         };
         Some(Hit {

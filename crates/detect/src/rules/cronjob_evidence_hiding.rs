@@ -52,14 +52,18 @@ impl Rule for CronJobEvidenceHiding {
         let hiding: Vec<_> = a
             .findings
             .iter()
-            .filter(|f| f.check.starts_with("cronjob.history") || f.check.starts_with("cronjob.ttl"))
+            .filter(|f| {
+                f.check.starts_with("cronjob.history") || f.check.starts_with("cronjob.ttl")
+            })
             .collect();
         if hiding.is_empty() || a.identity.class.is_system() {
             return None;
         }
         // Both together only on CronJobs: tiny TTLs alone are routine on Helm hook Jobs.
         let both = a.kind == crate::state::BatchKind::CronJob
-            && hiding.iter().any(|f| f.check.starts_with("cronjob.history"))
+            && hiding
+                .iter()
+                .any(|f| f.check.starts_with("cronjob.history"))
             && hiding.iter().any(|f| f.check.starts_with("cronjob.ttl"));
         let risky = a
             .findings
@@ -78,11 +82,18 @@ impl Rule for CronJobEvidenceHiding {
                 "{} by {} erases its history: {}",
                 a.object_label(),
                 a.identity.class.label(),
-                hiding.iter().map(|f| f.message.as_str()).collect::<Vec<_>>().join("; ")
+                hiding
+                    .iter()
+                    .map(|f| f.message.as_str())
+                    .collect::<Vec<_>>()
+                    .join("; ")
             ),
             detail: vec![detail(
                 "settings",
-                hiding.iter().map(|f| serde_json::json!({"check": f.check, "path": f.path})).collect::<Vec<_>>(),
+                hiding
+                    .iter()
+                    .map(|f| serde_json::json!({"check": f.check, "path": f.path}))
+                    .collect::<Vec<_>>(),
             )],
             remediation: None,
             dedupe_key: None,

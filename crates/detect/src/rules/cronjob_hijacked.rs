@@ -101,7 +101,10 @@ impl Rule for CronJobHijacked {
             _ => Severity::Low,
         };
         let described: Vec<String> = if a.changes.is_empty() {
-            kinds.iter().map(|k| format!("{} set by patch", k.as_str())).collect()
+            kinds
+                .iter()
+                .map(|k| format!("{} set by patch", k.as_str()))
+                .collect()
         } else {
             a.changes.iter().map(|c| c.describe()).collect()
         };
@@ -117,11 +120,23 @@ impl Rule for CronJobHijacked {
                 detail("changes", described),
                 detail(
                     "previous_writers",
-                    prior_writers.iter().map(|w| w.to_string()).collect::<Vec<_>>(),
+                    prior_writers
+                        .iter()
+                        .map(|w| w.to_string())
+                        .collect::<Vec<_>>(),
                 ),
-                detail("compared_with", if a.prior_cronjob.is_some() { "last known version" } else { "patch body" }),
+                detail(
+                    "compared_with",
+                    if a.prior_cronjob.is_some() {
+                        "last known version"
+                    } else {
+                        "patch body"
+                    },
+                ),
             ],
-            remediation: Some("Restore the known-good template and review who can patch this CronJob.".into()),
+            remediation: Some(
+                "Restore the known-good template and review who can patch this CronJob.".into(),
+            ),
             dedupe_key: None,
         })
     }

@@ -57,32 +57,52 @@ impl Rule for JobOwnerForged {
         let manual = a.manual_from.is_some();
         let (severity, why) = match &a.owner {
             OwnerClaim::None => return None,
-            OwnerClaim::UidMismatch { name, claimed, known } => (
+            OwnerClaim::UidMismatch {
+                name,
+                claimed,
+                known,
+            } => (
                 Severity::High,
-                format!("claims CronJob {name} with uid {claimed}, but that CronJob's uid is {known}"),
+                format!(
+                    "claims CronJob {name} with uid {claimed}, but that CronJob's uid is {known}"
+                ),
             ),
             OwnerClaim::Unknown { name } if !manual => (
                 Severity::Medium,
-                format!("claims CronJob {name}, which was never seen, without a manual-run annotation"),
+                format!(
+                    "claims CronJob {name}, which was never seen, without a manual-run annotation"
+                ),
             ),
             OwnerClaim::Verified { name } if !manual => {
-                let writer = a.parent_writers.iter().any(|w| *w == a.identity.effective);
+                let writer = a.parent_writers.contains(&a.identity.effective);
                 if writer {
                     return None;
                 }
                 (
                     Severity::Medium,
-                    format!("claims CronJob {name} without a manual-run annotation, and its creator never wrote that CronJob"),
+                    format!(
+                        "claims CronJob {name} without a manual-run annotation, and its creator never wrote that CronJob"
+                    ),
                 )
             }
             _ => return None,
         };
-        let severity = if a.took_effect() { severity } else { severity.lowered() };
+        let severity = if a.took_effect() {
+            severity
+        } else {
+            severity.lowered()
+        };
         Some(Hit {
             severity,
-            summary: format!("{} created by {} {why}", a.object_label(), a.identity.class.label()),
+            summary: format!(
+                "{} created by {} {why}",
+                a.object_label(),
+                a.identity.class.label()
+            ),
             detail: vec![detail("owner_check", why)],
-            remediation: Some("Inspect the Job's template and pods; do not trust its ownership.".into()),
+            remediation: Some(
+                "Inspect the Job's template and pods; do not trust its ownership.".into(),
+            ),
             dedupe_key: None,
         })
     }

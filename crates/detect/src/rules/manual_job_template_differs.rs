@@ -54,11 +54,18 @@ impl Rule for ManualJobTemplateDiffers {
         }
         let manual = a.manual_from.as_ref()?;
         let differences = manual.differences.as_ref()?;
-        let code: Vec<_> = differences.iter().filter(|c| c.kind.changes_code()).collect();
+        let code: Vec<_> = differences
+            .iter()
+            .filter(|c| c.kind.changes_code())
+            .collect();
         if code.is_empty() {
             return None;
         }
-        let severity = if a.took_effect() { Severity::High } else { Severity::Low };
+        let severity = if a.took_effect() {
+            Severity::High
+        } else {
+            Severity::Low
+        };
         let described: Vec<String> = code.iter().map(|c| c.describe()).collect();
         Some(Hit {
             severity,

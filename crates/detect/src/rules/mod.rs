@@ -141,7 +141,11 @@ mod tests {
             ] {
                 assert!(m.docs.contains(section), "{} lacks {section}", m.id);
             }
-            assert!(m.attack.contains(&"T1053.007") || m.id == "JW-AUD-0014", "{} lacks T1053.007", m.id);
+            assert!(
+                m.attack.contains(&"T1053.007") || m.id == "JW-AUD-0014",
+                "{} lacks T1053.007",
+                m.id
+            );
         }
     }
 }

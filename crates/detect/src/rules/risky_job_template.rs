@@ -70,11 +70,7 @@ impl Rule for RiskyJobTemplate {
                 OwnerClaim::Verified { .. } => return None,
                 OwnerClaim::Unknown { name } | OwnerClaim::UidMismatch { name, .. } => {
                     severity = severity.lowered();
-                    dedupe_key = Some(format!(
-                        "{}/{}",
-                        a.namespace.as_deref().unwrap_or(""),
-                        name
-                    ));
+                    dedupe_key = Some(format!("{}/{}", a.namespace.as_deref().unwrap_or(""), name));
                     summary_prefix = format!("CronJob {name} (written before this log) runs: ");
                 }
                 OwnerClaim::None => {}

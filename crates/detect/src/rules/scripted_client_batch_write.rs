@@ -60,7 +60,10 @@ impl Rule for ScriptedClientBatchWrite {
                 a.identity.class.label(),
                 a.event.user_agent.as_deref().unwrap_or("")
             ),
-            detail: vec![detail("user_agent", a.event.user_agent.clone().unwrap_or_default())],
+            detail: vec![detail(
+                "user_agent",
+                a.event.user_agent.clone().unwrap_or_default(),
+            )],
             remediation: None,
             dedupe_key: None,
         })

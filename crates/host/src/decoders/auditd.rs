@@ -72,7 +72,11 @@ impl AuditRecord {
             Some(Field::Bare(s)) => decode_hex(s)
                 .map(|b| Some(String::from_utf8_lossy(&b).into_owned()))
                 .ok_or_else(|| {
-                    RecordError::field(HostErrorCode::InvalidField, key, format!("neither quoted nor hex: {s:?}"))
+                    RecordError::field(
+                        HostErrorCode::InvalidField,
+                        key,
+                        format!("neither quoted nor hex: {s:?}"),
+                    )
                 }),
         }
     }
@@ -84,19 +88,45 @@ pub fn parse_record(line: &str) -> Result<AuditRecord, RecordError> {
     let node = take(&mut fields, "node").map(|f| f.text().to_string());
     let kind = take(&mut fields, "type")
         .map(|f| f.text().to_string())
-        .ok_or_else(|| RecordError::field(HostErrorCode::MissingField, "type", "no type= in audit record"))?;
+        .ok_or_else(|| {
+            RecordError::field(
+                HostErrorCode::MissingField,
+                "type",
+                "no type= in audit record",
+            )
+        })?;
     let msg = take(&mut fields, "msg")
         .map(|f| f.text().to_string())
-        .ok_or_else(|| RecordError::field(HostErrorCode::MissingField, "msg", "no msg=audit(...) in audit record"))?;
+        .ok_or_else(|| {
+            RecordError::field(
+                HostErrorCode::MissingField,
+                "msg",
+                "no msg=audit(...) in audit record",
+            )
+        })?;
     let inner = msg
         .strip_prefix("audit(")
         .and_then(|m| m.split(')').next())
-        .ok_or_else(|| RecordError::field(HostErrorCode::InvalidField, "msg", format!("expected audit(<time>:<serial>), found {msg:?}")))?;
-    let (ts, serial) = inner
-        .split_once(':')
-        .ok_or_else(|| RecordError::field(HostErrorCode::InvalidField, "msg", "no serial number in msg"))?;
+        .ok_or_else(|| {
+            RecordError::field(
+                HostErrorCode::InvalidField,
+                "msg",
+                format!("expected audit(<time>:<serial>), found {msg:?}"),
+            )
+        })?;
+    let (ts, serial) = inner.split_once(':').ok_or_else(|| {
+        RecordError::field(
+            HostErrorCode::InvalidField,
+            "msg",
+            "no serial number in msg",
+        )
+    })?;
     if serial.is_empty() || !serial.bytes().all(|b| b.is_ascii_digit()) {
-        return Err(RecordError::field(HostErrorCode::InvalidField, "msg", format!("bad serial {serial:?}")));
+        return Err(RecordError::field(
+            HostErrorCode::InvalidField,
+            "msg",
+            format!("bad serial {serial:?}"),
+        ));
     }
     Ok(AuditRecord {
         node,
@@ -165,7 +195,7 @@ fn split_fields(line: &str) -> Vec<(String, Field)> {
 
 /// Decode hex text (`6B75626563746C`); `None` when it is not hex.
 pub fn decode_hex(text: &str) -> Option<Vec<u8>> {
-    if text.is_empty() || text.len() % 2 != 0 {
+    if text.is_empty() || !text.len().is_multiple_of(2) {
         return None;
     }
     let nibble = |b: u8| match b {
@@ -263,8 +293,18 @@ impl AuditdAssembler {
         let first = group.records.first();
         let host = group.key.0.clone();
         let time = first.and_then(|r| r.time);
-        let syscall_name = syscall.and_then(|s| s.text("syscall")).unwrap_or_default().to_string();
-        let is_exec = matches!(syscall_name.as_str(), "execve" | "execveat" | "59" | "322" | "221" | "281" | "11" | "358");
+        let syscall_name = syscall
+            .and_then(|s| s.text("syscall"))
+            .unwrap_or_default()
+            .to_string();
+        let is_exec = matches!(
+            syscall_name.as_str(),
+            "execve" | "execveat" | "59" | "322" | "221" | "281" | "11" | "358"
+        );
+        // A failed call ran nothing and created nothing.
+        if syscall.and_then(|s| s.text("success")) == Some("no") {
+            return Ok(Vec::new());
+        }
         let creates: Vec<&AuditRecord> = group
             .records
             .iter()
@@ -282,15 +322,18 @@ impl AuditdAssembler {
             Ok(())
         };
 
-        if execve.is_some() || is_exec || (syscall.is_none() && proctitle.is_some() && creates.is_empty()) {
+        if execve.is_some()
+            || is_exec
+            || (syscall.is_none() && proctitle.is_some() && creates.is_empty())
+        {
             let mut argv = match execve {
                 Some(rec) => execve_argv(rec)?,
                 None => Vec::new(),
             };
-            if argv.is_empty() {
-                if let Some(p) = proctitle {
-                    argv = proctitle_argv(p)?;
-                }
+            if argv.is_empty()
+                && let Some(p) = proctitle
+            {
+                argv = proctitle_argv(p)?;
             }
             let mut ev = ProcessEvent {
                 time,
@@ -301,26 +344,30 @@ impl AuditdAssembler {
                 ..ProcessEvent::default()
             };
             process_fields(&mut ev)?;
-            if ev.argv.is_empty() {
-                if let Some(comm) = syscall.map(|s| s.string("comm")).transpose()?.flatten() {
-                    ev.argv.push(comm.clone());
-                    ev.command_line = comm;
-                }
+            if ev.argv.is_empty()
+                && let Some(comm) = syscall.map(|s| s.string("comm")).transpose()?.flatten()
+            {
+                ev.argv.push(comm.clone());
+                ev.command_line = comm;
             }
             if ev.argv.is_empty() && ev.exe.is_none() {
-                return Err(RecordError::new(HostErrorCode::IncompleteRecord, "exec event without arguments or executable"));
+                return Err(RecordError::new(
+                    HostErrorCode::IncompleteRecord,
+                    "exec event without arguments or executable",
+                ));
             }
-            if let Some(ppid) = ev.ppid {
-                if let Some((exe, cmd)) = self.known.get(&(host.clone(), ppid)) {
-                    ev.parent_exe = exe.clone();
-                    ev.parent_command_line = Some(cmd.clone());
-                }
+            if let Some(ppid) = ev.ppid
+                && let Some((exe, cmd)) = self.known.get(&(host.clone(), ppid))
+            {
+                ev.parent_exe = exe.clone();
+                ev.parent_command_line = Some(cmd.clone());
             }
             if let Some(pid) = ev.pid {
                 if self.known.len() >= MAX_KNOWN_PIDS {
                     self.known.clear();
                 }
-                self.known.insert((host, pid), (ev.exe.clone(), ev.command_line.clone()));
+                self.known
+                    .insert((host, pid), (ev.exe.clone(), ev.command_line.clone()));
             }
             return Ok(vec![HostRecord::Process(ev)]);
         }
@@ -344,11 +391,19 @@ impl AuditdAssembler {
                     time,
                     host: host.clone(),
                     path,
-                    operation: Some(if syscall_name.is_empty() { "create".into() } else { syscall_name.clone() }),
+                    operation: Some(if syscall_name.is_empty() {
+                        "create".into()
+                    } else {
+                        syscall_name.clone()
+                    }),
                     exe: exe.clone(),
                     command_line: command_line.clone(),
                     pid: syscall.and_then(|s| s.number("pid")),
-                    user: syscall.and_then(|s| s.text("UID").map(str::to_string).or_else(|| s.text("uid").map(str::to_string))),
+                    user: syscall.and_then(|s| {
+                        s.text("UID")
+                            .map(str::to_string)
+                            .or_else(|| s.text("uid").map(str::to_string))
+                    }),
                     ..FileEvent::default()
                 }));
             }
@@ -362,9 +417,17 @@ impl AuditdAssembler {
 fn execve_argv(rec: &AuditRecord) -> Result<Vec<String>, RecordError> {
     let argc = match rec.text("argc") {
         Some(n) => n.parse::<usize>().map_err(|_| {
-            RecordError::field(HostErrorCode::InvalidField, "argc", format!("not a number: {n:?}"))
+            RecordError::field(
+                HostErrorCode::InvalidField,
+                "argc",
+                format!("not a number: {n:?}"),
+            )
         })?,
-        None => rec.fields.iter().filter(|(k, _)| is_plain_arg_key(k)).count(),
+        None => rec
+            .fields
+            .iter()
+            .filter(|(k, _)| is_plain_arg_key(k))
+            .count(),
     };
     // Bound the work by what the record can hold.
     let argc = argc.min(rec.fields.len());
@@ -387,22 +450,39 @@ fn execve_argv(rec: &AuditRecord) -> Result<Vec<String>, RecordError> {
                 })
                 .collect();
             chunks.sort_by_key(|(i, _)| *i);
-            if chunks.iter().enumerate().any(|(want, (got, _))| want != *got) || chunks.is_empty() {
-                return Err(RecordError::field(HostErrorCode::IncompleteRecord, &len_key, "argument chunks missing"));
+            if chunks
+                .iter()
+                .enumerate()
+                .any(|(want, (got, _))| want != *got)
+                || chunks.is_empty()
+            {
+                return Err(RecordError::field(
+                    HostErrorCode::IncompleteRecord,
+                    &len_key,
+                    "argument chunks missing",
+                ));
             }
             let mut bytes = Vec::new();
             for (i, v) in chunks {
                 match v {
                     Field::Quoted(s) => bytes.extend_from_slice(s.as_bytes()),
                     Field::Bare(s) => bytes.extend(decode_hex(s).ok_or_else(|| {
-                        RecordError::field(HostErrorCode::InvalidField, &format!("a{n}[{i}]"), "chunk is not hex")
+                        RecordError::field(
+                            HostErrorCode::InvalidField,
+                            &format!("a{n}[{i}]"),
+                            "chunk is not hex",
+                        )
                     })?),
                 }
             }
             argv.push(String::from_utf8_lossy(&bytes).into_owned());
             continue;
         }
-        return Err(RecordError::field(HostErrorCode::IncompleteRecord, &key, format!("argc={argc} but {key} is missing")));
+        return Err(RecordError::field(
+            HostErrorCode::IncompleteRecord,
+            &key,
+            format!("argc={argc} but {key} is missing"),
+        ));
     }
     Ok(argv)
 }
@@ -418,7 +498,13 @@ fn arg_text(key: &str, v: &Field) -> Result<String, RecordError> {
         Field::Bare(s) if s == "(null)" => Ok(String::new()),
         Field::Bare(s) => decode_hex(s)
             .map(|b| String::from_utf8_lossy(&b).into_owned())
-            .ok_or_else(|| RecordError::field(HostErrorCode::InvalidField, key, format!("neither quoted nor hex: {s:?}"))),
+            .ok_or_else(|| {
+                RecordError::field(
+                    HostErrorCode::InvalidField,
+                    key,
+                    format!("neither quoted nor hex: {s:?}"),
+                )
+            }),
     }
 }
 
@@ -429,7 +515,13 @@ fn proctitle_argv(rec: &AuditRecord) -> Result<Vec<String>, RecordError> {
         Some(Field::Bare(s)) => decode_hex(s).ok_or_else(|| {
             RecordError::field(HostErrorCode::InvalidField, "proctitle", "not hex")
         })?,
-        None => return Err(RecordError::field(HostErrorCode::MissingField, "proctitle", "PROCTITLE without proctitle=")),
+        None => {
+            return Err(RecordError::field(
+                HostErrorCode::MissingField,
+                "proctitle",
+                "PROCTITLE without proctitle=",
+            ));
+        }
     };
     Ok(bytes
         .split(|b| *b == 0)
@@ -444,7 +536,10 @@ pub(crate) fn join_argv(argv: &[String]) -> String {
         .map(|a| {
             if a.is_empty() {
                 "''".to_string()
-            } else if a.chars().any(|c| c.is_whitespace() || "'\"\\$`;&|<>(){}*?!#".contains(c)) {
+            } else if a
+                .chars()
+                .any(|c| c.is_whitespace() || "'\"\\$`;&|<>(){}*?!#".contains(c))
+            {
                 format!("'{}'", a.replace('\'', "'\\''"))
             } else {
                 a.clone()
@@ -481,7 +576,9 @@ mod tests {
         let (line, recs) = &out[0];
         assert_eq!(*line, 1);
         let Ok(recs) = recs else { panic!("{recs:?}") };
-        let HostRecord::Process(p) = &recs[0] else { panic!() };
+        let HostRecord::Process(p) = &recs[0] else {
+            panic!()
+        };
         assert_eq!(p.argv, ["kubectl", "get", "jobs", "--all-namespaces"]);
         assert_eq!((p.pid, p.ppid, p.uid), (Some(200), Some(100), Some(1000)));
         assert_eq!(p.user.as_deref(), Some("alice"));
@@ -499,8 +596,12 @@ mod tests {
         let out = run(&[
             r#"node=ci-runner-03 type=EXECVE msg=audit(1700000001.000:7): argc=3 a0="sh" a1="-c" a2_len=22 a2[0]=6B75626563746C20 a2[1]=637265617465206A6F62 a2[2]=2078"#,
         ]);
-        let Ok(recs) = &out[0].1 else { panic!("{:?}", out[0].1) };
-        let HostRecord::Process(p) = &recs[0] else { panic!() };
+        let Ok(recs) = &out[0].1 else {
+            panic!("{:?}", out[0].1)
+        };
+        let HostRecord::Process(p) = &recs[0] else {
+            panic!()
+        };
         assert_eq!(p.argv, ["sh", "-c", "kubectl create job x"]);
         assert_eq!(p.host.as_deref(), Some("ci-runner-03"));
     }
@@ -515,13 +616,19 @@ mod tests {
             r#"type=PROCTITLE msg=audit(1700000002.000:9): proctitle=736800"#,
         ]);
         let Ok(recs) = &out[0].1 else { panic!() };
-        let HostRecord::File(f) = &recs[0] else { panic!() };
+        let HostRecord::File(f) = &recs[0] else {
+            panic!()
+        };
         assert_eq!(f.path, "/etc/cron.d/miner");
     }
 
     #[test]
     fn bad_records_are_errors() {
-        let out = run(&["type=EXECVE msg=audit(1.0:1): argc=2 a0=\"x\" a1=ZZ", "type=EXECVE argc=1", "type=EXECVE msg=audit(x): a0=\"\""]);
+        let out = run(&[
+            "type=EXECVE msg=audit(1.0:1): argc=2 a0=\"x\" a1=ZZ",
+            "type=EXECVE argc=1",
+            "type=EXECVE msg=audit(x): a0=\"\"",
+        ]);
         assert_eq!(out.len(), 3);
         assert!(out.iter().all(|(_, r)| r.is_err()), "{out:?}");
     }

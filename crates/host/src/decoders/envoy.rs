@@ -35,7 +35,11 @@ pub fn decode(line: &str) -> Result<Vec<HostRecord>, RecordError> {
         let v = parse_json(trimmed)?;
         let status = match u64_at(&v, "response_code")? {
             Some(code) => u16::try_from(code).map_err(|_| {
-                RecordError::field(HostErrorCode::InvalidField, "response_code", format!("not an HTTP status: {code}"))
+                RecordError::field(
+                    HostErrorCode::InvalidField,
+                    "response_code",
+                    format!("not an HTTP status: {code}"),
+                )
             })?,
             None => 0,
         };
@@ -47,12 +51,15 @@ pub fn decode(line: &str) -> Result<Vec<HostRecord>, RecordError> {
             time: time_at(&v, "start_time").or_else(|| time_at(&v, "timestamp")),
             method,
             path,
-            authority: str_at(&v, "authority").or_else(|| str_at(&v, ":authority")).or_else(|| str_at(&v, "host")),
+            authority: str_at(&v, "authority")
+                .or_else(|| str_at(&v, ":authority"))
+                .or_else(|| str_at(&v, "host")),
             status,
             user_agent: str_at(&v, "user_agent"),
             upstream: str_at(&v, "upstream_host"),
             upstream_cluster: str_at(&v, "upstream_cluster"),
-            downstream: str_at(&v, "downstream_remote_address").or_else(|| str_at(&v, "downstream_peer_address")),
+            downstream: str_at(&v, "downstream_remote_address")
+                .or_else(|| str_at(&v, "downstream_peer_address")),
             forwarded_for: str_at(&v, "x_forwarded_for"),
             bytes_received: u64_at(&v, "bytes_received")?,
             bytes_sent: u64_at(&v, "bytes_sent")?,
@@ -60,25 +67,46 @@ pub fn decode(line: &str) -> Result<Vec<HostRecord>, RecordError> {
         })]);
     }
     if !looks_like_text(trimmed.as_bytes()) {
-        return Err(RecordError::new(HostErrorCode::UnknownFormat, "not an Envoy/Istio access-log line"));
+        return Err(RecordError::new(
+            HostErrorCode::UnknownFormat,
+            "not an Envoy/Istio access-log line",
+        ));
     }
     let tokens = tokenize(trimmed);
     let mut it = tokens.iter();
     let Some(Token::Bracket(time)) = it.next() else {
-        return Err(RecordError::field(HostErrorCode::MissingField, "start_time", "no [start time]"));
+        return Err(RecordError::field(
+            HostErrorCode::MissingField,
+            "start_time",
+            "no [start time]",
+        ));
     };
     let Some(Token::Quoted(request)) = it.next() else {
-        return Err(RecordError::field(HostErrorCode::MissingField, "request", "no \"METHOD PATH PROTOCOL\""));
+        return Err(RecordError::field(
+            HostErrorCode::MissingField,
+            "request",
+            "no \"METHOD PATH PROTOCOL\"",
+        ));
     };
     let mut request_parts = request.split(' ');
     let method = request_parts.next().unwrap_or("-").to_string();
     let path = request_parts.next().unwrap_or("-").to_string();
     let status_text = match it.next() {
         Some(Token::Bare(s)) => s.clone(),
-        _ => return Err(RecordError::field(HostErrorCode::MissingField, "response_code", "no response code")),
+        _ => {
+            return Err(RecordError::field(
+                HostErrorCode::MissingField,
+                "response_code",
+                "no response code",
+            ));
+        }
     };
     let status = status_text.parse::<u16>().map_err(|_| {
-        RecordError::field(HostErrorCode::InvalidField, "response_code", format!("not an HTTP status: {status_text:?}"))
+        RecordError::field(
+            HostErrorCode::InvalidField,
+            "response_code",
+            format!("not an HTTP status: {status_text:?}"),
+        )
     })?;
     let rest: Vec<&Token> = it.collect();
     let quoted: Vec<(usize, &String)> = rest
@@ -198,7 +226,9 @@ mod tests {
     #[test]
     fn envoy_default_text() {
         let line = r#"[2026-01-01T00:00:00.123Z] "POST /apis/batch/v1/namespaces/default/cronjobs HTTP/1.1" 201 - 812 1290 25 24 "10.1.2.3" "curl/8.5.0" "7f1c-44" "kubernetes.default.svc" "10.96.0.1:443""#;
-        let HostRecord::Proxy(p) = &decode(line).expect("decodes")[0] else { panic!() };
+        let HostRecord::Proxy(p) = &decode(line).expect("decodes")[0] else {
+            panic!()
+        };
         assert_eq!((p.method.as_str(), p.status), ("POST", 201));
         assert_eq!(p.user_agent.as_deref(), Some("curl/8.5.0"));
         assert_eq!(p.authority.as_deref(), Some("kubernetes.default.svc"));
@@ -209,10 +239,15 @@ mod tests {
     #[test]
     fn istio_default_text() {
         let line = r#"[2026-01-01T00:00:00.123Z] "GET /apis/batch/v1/cronjobs HTTP/1.1" 200 - via_upstream - "-" 0 5120 12 11 "-" "kubectl/v1.29.0 (linux/amd64) kubernetes/abc" "rid-1" "10.96.0.1" "10.96.0.1:443" outbound|443||kubernetes.default.svc.cluster.local 10.244.1.7:40312 10.96.0.1:443 10.244.1.7:40310 - default"#;
-        let HostRecord::Proxy(p) = &decode(line).expect("decodes")[0] else { panic!() };
+        let HostRecord::Proxy(p) = &decode(line).expect("decodes")[0] else {
+            panic!()
+        };
         assert_eq!(p.path, "/apis/batch/v1/cronjobs");
         assert_eq!(p.request_id.as_deref(), Some("rid-1"));
-        assert_eq!(p.upstream_cluster.as_deref(), Some("outbound|443||kubernetes.default.svc.cluster.local"));
+        assert_eq!(
+            p.upstream_cluster.as_deref(),
+            Some("outbound|443||kubernetes.default.svc.cluster.local")
+        );
         assert_eq!(p.downstream.as_deref(), Some("10.244.1.7:40310"));
         assert_eq!(p.bytes_sent, Some(5120));
     }
@@ -221,7 +256,13 @@ mod tests {
     fn json_and_errors() {
         let HostRecord::Proxy(p) = &decode(r#"{"start_time":"2026-01-01T00:00:00Z","method":"PATCH","path":"/apis/batch/v1/namespaces/a/cronjobs/b","response_code":"200","authority":"api"}"#).expect("decodes")[0] else { panic!() };
         assert_eq!(p.status, 200);
-        assert_eq!(decode(r#"{"response_code":70000}"#).expect_err("bad").field.as_deref(), Some("response_code"));
+        assert_eq!(
+            decode(r#"{"response_code":70000}"#)
+                .expect_err("bad")
+                .field
+                .as_deref(),
+            Some("response_code")
+        );
         assert!(decode(r#"[2026-01-01T00:00:00Z] "GET / HTTP/1.1" abc"#).is_err());
     }
 }

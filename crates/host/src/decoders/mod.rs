@@ -39,10 +39,10 @@ fn lookup_depth<'a>(value: &'a Value, path: &str, depth: usize) -> Option<&'a Va
     while let Some(dot) = path.get(start..).and_then(|s| s.find('.')) {
         let at = start + dot;
         let (head, tail) = (path.get(..at)?, path.get(at + 1..)?);
-        if let Some(inner) = obj.get(head) {
-            if let Some(found) = lookup_depth(inner, tail, depth + 1) {
-                return Some(found);
-            }
+        if let Some(inner) = obj.get(head)
+            && let Some(found) = lookup_depth(inner, tail, depth + 1)
+        {
+            return Some(found);
         }
         start = at + 1;
     }
@@ -64,7 +64,9 @@ pub(crate) fn str_at(value: &Value, path: &str) -> Option<String> {
 pub(crate) fn u64_at(value: &Value, path: &str) -> Result<Option<u64>, RecordError> {
     match lookup(value, path) {
         None | Some(Value::Null) => Ok(None),
-        Some(Value::Number(n)) => Ok(n.as_u64().or_else(|| n.as_i64().and_then(|i| u64::try_from(i).ok()))),
+        Some(Value::Number(n)) => Ok(n
+            .as_u64()
+            .or_else(|| n.as_i64().and_then(|i| u64::try_from(i).ok()))),
         Some(Value::String(s)) if s.is_empty() || s == "-" || s == "<NA>" => Ok(None),
         Some(Value::String(s)) => s.trim().parse().map(Some).or_else(|_| {
             // Negative ids (loginuid -1) mean "unset".

@@ -20,10 +20,15 @@ pub fn decode(text: &str) -> Result<Vec<HostRecord>, RecordError> {
         .find("</Event>")
         .ok_or_else(|| RecordError::new(HostErrorCode::InvalidXml, "<Event> without </Event>"))?;
     let xml = rest.get(..end).unwrap_or_default();
-    let event_id = element_text(xml, "EventID")
-        .ok_or_else(|| RecordError::field(HostErrorCode::MissingField, "EventID", "no <EventID>"))?;
+    let event_id = element_text(xml, "EventID").ok_or_else(|| {
+        RecordError::field(HostErrorCode::MissingField, "EventID", "no <EventID>")
+    })?;
     let event_id: u32 = event_id.trim().parse().map_err(|_| {
-        RecordError::field(HostErrorCode::InvalidField, "EventID", format!("not a number: {event_id:?}"))
+        RecordError::field(
+            HostErrorCode::InvalidField,
+            "EventID",
+            format!("not a number: {event_id:?}"),
+        )
     })?;
     let data = data_values(xml)?;
     let get = |name: &str| {
@@ -40,14 +45,22 @@ pub fn decode(text: &str) -> Result<Vec<HostRecord>, RecordError> {
         match get(name) {
             None => Ok(None),
             Some(v) => v.trim().parse().map(Some).map_err(|_| {
-                RecordError::field(HostErrorCode::InvalidField, name, format!("not a number: {v:?}"))
+                RecordError::field(
+                    HostErrorCode::InvalidField,
+                    name,
+                    format!("not a number: {v:?}"),
+                )
             }),
         }
     };
     match event_id {
         1 => {
             let command_line = get("CommandLine").or_else(|| get("Image")).ok_or_else(|| {
-                RecordError::field(HostErrorCode::MissingField, "CommandLine", "process create without CommandLine or Image")
+                RecordError::field(
+                    HostErrorCode::MissingField,
+                    "CommandLine",
+                    "process create without CommandLine or Image",
+                )
             })?;
             let mut argv = super::split_command_line(&command_line);
             if argv.is_empty() {
@@ -71,7 +84,11 @@ pub fn decode(text: &str) -> Result<Vec<HostRecord>, RecordError> {
         }
         11 => {
             let path = get("TargetFilename").ok_or_else(|| {
-                RecordError::field(HostErrorCode::MissingField, "TargetFilename", "file create without TargetFilename")
+                RecordError::field(
+                    HostErrorCode::MissingField,
+                    "TargetFilename",
+                    "file create without TargetFilename",
+                )
             })?;
             Ok(vec![HostRecord::File(FileEvent {
                 time,
@@ -122,9 +139,9 @@ fn data_values(xml: &str) -> Result<Vec<(String, String)>, RecordError> {
     let mut rest = xml;
     while let Some(at) = rest.find("<Data ") {
         rest = rest.get(at + 6..).unwrap_or_default();
-        let tag_end = rest
-            .find('>')
-            .ok_or_else(|| RecordError::new(HostErrorCode::InvalidXml, "unterminated <Data> tag"))?;
+        let tag_end = rest.find('>').ok_or_else(|| {
+            RecordError::new(HostErrorCode::InvalidXml, "unterminated <Data> tag")
+        })?;
         let tag = rest.get(..tag_end).unwrap_or_default();
         let name = tag
             .find("Name=\"")
@@ -140,9 +157,9 @@ fn data_values(xml: &str) -> Result<Vec<(String, String)>, RecordError> {
             continue;
         }
         let body = rest.get(tag_end + 1..).unwrap_or_default();
-        let close = body
-            .find("</Data>")
-            .ok_or_else(|| RecordError::field(HostErrorCode::InvalidXml, &name, "<Data> without </Data>"))?;
+        let close = body.find("</Data>").ok_or_else(|| {
+            RecordError::field(HostErrorCode::InvalidXml, &name, "<Data> without </Data>")
+        })?;
         out.push((name, unescape(body.get(..close).unwrap_or_default())));
         rest = body.get(close + 7..).unwrap_or_default();
     }
@@ -171,8 +188,15 @@ fn unescape(text: &str) -> String {
             "amp" => Some('&'),
             "quot" => Some('"'),
             "apos" => Some('\''),
-            e if e.starts_with("#x") => u32::from_str_radix(e.get(2..).unwrap_or_default(), 16).ok().and_then(char::from_u32),
-            e if e.starts_with('#') => e.get(1..).unwrap_or_default().parse().ok().and_then(char::from_u32),
+            e if e.starts_with("#x") => u32::from_str_radix(e.get(2..).unwrap_or_default(), 16)
+                .ok()
+                .and_then(char::from_u32),
+            e if e.starts_with('#') => e
+                .get(1..)
+                .unwrap_or_default()
+                .parse()
+                .ok()
+                .and_then(char::from_u32),
             _ => None,
         };
         match decoded {
@@ -198,8 +222,21 @@ mod tests {
     fn process_create_inside_syslog() {
         let line = r#"Nov 27 10:00:00 bastion-1 sysmon: <Event><System><Provider Name="Linux-Sysmon"/><EventID>1</EventID><TimeCreated SystemTime="2026-11-27T10:00:00.100000000Z"/><Computer>bastion-1</Computer></System><EventData><Data Name="UtcTime">2026-11-27 10:00:00.100</Data><Data Name="ProcessId">4242</Data><Data Name="Image">/usr/local/bin/kubectl</Data><Data Name="CommandLine">kubectl get jobs -n prod -o &quot;jsonpath={.items}&quot;</Data><Data Name="User">alice</Data><Data Name="ParentProcessId">4000</Data><Data Name="ParentImage">/bin/bash</Data><Data Name="ParentCommandLine">-bash</Data></EventData></Event>"#;
         let recs = decode(line).expect("decodes");
-        let HostRecord::Process(p) = &recs[0] else { panic!() };
-        assert_eq!(p.argv, ["kubectl", "get", "jobs", "-n", "prod", "-o", "jsonpath={.items}"]);
+        let HostRecord::Process(p) = &recs[0] else {
+            panic!()
+        };
+        assert_eq!(
+            p.argv,
+            [
+                "kubectl",
+                "get",
+                "jobs",
+                "-n",
+                "prod",
+                "-o",
+                "jsonpath={.items}"
+            ]
+        );
         assert_eq!(p.host.as_deref(), Some("bastion-1"));
         assert_eq!((p.pid, p.ppid), (Some(4242), Some(4000)));
     }
@@ -207,10 +244,22 @@ mod tests {
     #[test]
     fn file_create_and_other_ids() {
         let xml = r#"<Event><System><EventID>11</EventID><Computer>n</Computer></System><EventData><Data Name="Image">/usr/bin/tee</Data><Data Name="TargetFilename">/etc/kubernetes/manifests/x.yaml</Data><Data Name="ProcessId">9</Data></EventData></Event>"#;
-        let HostRecord::File(f) = &decode(xml).expect("decodes")[0] else { panic!() };
+        let HostRecord::File(f) = &decode(xml).expect("decodes")[0] else {
+            panic!()
+        };
         assert_eq!(f.path, "/etc/kubernetes/manifests/x.yaml");
-        assert!(decode("<Event><System><EventID>3</EventID></System></Event>").expect("skipped").is_empty());
-        assert_eq!(decode("<Event><System><EventID>1").expect_err("cut").code, HostErrorCode::InvalidXml);
-        assert_eq!(unescape("a &amp;&lt;&#65;&#x42; &bogus; &"), "a &<AB &bogus; &");
+        assert!(
+            decode("<Event><System><EventID>3</EventID></System></Event>")
+                .expect("skipped")
+                .is_empty()
+        );
+        assert_eq!(
+            decode("<Event><System><EventID>1").expect_err("cut").code,
+            HostErrorCode::InvalidXml
+        );
+        assert_eq!(
+            unescape("a &amp;&lt;&#65;&#x42; &bogus; &"),
+            "a &<AB &bogus; &"
+        );
     }
 }

@@ -10,7 +10,9 @@
 
 use super::{bool_at, lookup, parse_json, str_at, time_at, u64_at};
 use crate::error::{HostErrorCode, RecordError};
-use crate::event::{ContainerContext, ContainerEvent, FileEvent, HostRecord, ProcessEvent, bare_container_id};
+use crate::event::{
+    ContainerContext, ContainerEvent, FileEvent, HostRecord, ProcessEvent, bare_container_id,
+};
 use serde_json::Value;
 
 /// Decode one Tetragon JSON line.
@@ -25,7 +27,11 @@ pub fn decode_value(value: &Value) -> Result<Vec<HostRecord>, RecordError> {
     let time = time_at(value, "time");
     if let Some(exec) = value.get("process_exec") {
         let process = exec.get("process").ok_or_else(|| {
-            RecordError::field(HostErrorCode::MissingField, "process_exec.process", "exec event without process")
+            RecordError::field(
+                HostErrorCode::MissingField,
+                "process_exec.process",
+                "exec event without process",
+            )
         })?;
         let mut ev = process_of(process, "process_exec.process")?;
         ev.time = time.or(ev.time);
@@ -35,7 +41,10 @@ pub fn decode_value(value: &Value) -> Result<Vec<HostRecord>, RecordError> {
             ev.parent_command_line = Some(command_line(parent)).filter(|c| !c.is_empty());
         }
         if let Some(Value::Array(ancestors)) = exec.get("ancestors") {
-            ev.ancestors = ancestors.iter().filter_map(|a| str_at(a, "binary")).collect();
+            ev.ancestors = ancestors
+                .iter()
+                .filter_map(|a| str_at(a, "binary"))
+                .collect();
         }
         let mut out = Vec::new();
         let first_in_container = u64_at(process, "pod.container.pid").ok().flatten() == Some(1)
@@ -74,7 +83,9 @@ pub fn decode_value(value: &Value) -> Result<Vec<HostRecord>, RecordError> {
             exe: proc_ev.as_ref().and_then(|p| p.exe.clone()),
             command_line: proc_ev.as_ref().map(|p| p.command_line.clone()),
             pid: proc_ev.as_ref().and_then(|p| p.pid),
-            user: proc_ev.as_ref().and_then(|p| p.user.clone().or_else(|| p.uid.map(|u| u.to_string()))),
+            user: proc_ev
+                .as_ref()
+                .and_then(|p| p.user.clone().or_else(|| p.uid.map(|u| u.to_string()))),
             container: proc_ev.map(|p| p.container).unwrap_or_default(),
         };
         return Ok(vec![HostRecord::File(ev)]);
@@ -82,7 +93,10 @@ pub fn decode_value(value: &Value) -> Result<Vec<HostRecord>, RecordError> {
     if value.get("process_exit").is_some() || value.get("process_uprobe").is_some() {
         return Ok(Vec::new());
     }
-    Err(RecordError::new(HostErrorCode::UnknownFormat, "not a Tetragon event (no process_exec, process_kprobe, ...)"))
+    Err(RecordError::new(
+        HostErrorCode::UnknownFormat,
+        "not a Tetragon event (no process_exec, process_kprobe, ...)",
+    ))
 }
 
 fn file_path(probe: &Value) -> Option<String> {
@@ -114,7 +128,12 @@ fn process_of(process: &Value, at: &str) -> Result<ProcessEvent, RecordError> {
     }
     argv.extend(super::split_command_line(&args));
     let field = |name: &str| format!("{at}.{name}");
-    let num = |name: &str| u64_at(process, name).map_err(|e| RecordError { field: Some(field(name)), ..e });
+    let num = |name: &str| {
+        u64_at(process, name).map_err(|e| RecordError {
+            field: Some(field(name)),
+            ..e
+        })
+    };
     let uid = num("uid")?;
     let pod = process.get("pod");
     let container = match pod {
@@ -169,19 +188,35 @@ mod tests {
         let line = r#"{"process_exec":{"process":{"pid":10,"uid":0,"cwd":"/","binary":"/usr/bin/kubectl","arguments":"create cronjob x --image=busybox --schedule=\"* * * * *\"","start_time":"2026-01-01T00:00:00Z","pod":{"namespace":"web","name":"frontend-5d9","container":{"id":"containerd://abc","name":"app","image":{"name":"nginx:1"},"pid":1,"security_context":{"privileged":true}},"pod_labels":{"app":"web"}}},"parent":{"binary":"/usr/bin/containerd-shim-runc-v2","arguments":"-namespace k8s.io"}},"node_name":"node-1","time":"2026-01-01T00:00:01Z"}"#;
         let recs = decode(line).expect("decodes");
         assert_eq!(recs.len(), 2);
-        let HostRecord::Process(p) = &recs[0] else { panic!() };
-        assert_eq!(p.argv, ["/usr/bin/kubectl", "create", "cronjob", "x", "--image=busybox", "--schedule=* * * * *"]);
+        let HostRecord::Process(p) = &recs[0] else {
+            panic!()
+        };
+        assert_eq!(
+            p.argv,
+            [
+                "/usr/bin/kubectl",
+                "create",
+                "cronjob",
+                "x",
+                "--image=busybox",
+                "--schedule=* * * * *"
+            ]
+        );
         assert_eq!(p.container.id.as_deref(), Some("abc"));
         assert_eq!(p.container.privileged, Some(true));
         assert_eq!(p.host.as_deref(), Some("node-1"));
-        assert!(matches!(&recs[1], HostRecord::Container(c) if c.container.pod.as_deref() == Some("frontend-5d9")));
+        assert!(
+            matches!(&recs[1], HostRecord::Container(c) if c.container.pod.as_deref() == Some("frontend-5d9"))
+        );
     }
 
     #[test]
     fn kprobe_file_write() {
         let line = r#"{"process_kprobe":{"process":{"pid":5,"binary":"/bin/sh","arguments":"-c \"echo x > /host/etc/cron.d/x\""},"function_name":"security_file_permission","args":[{"file_arg":{"path":"/host/etc/cron.d/x","permission":"-rw-r--r--"}},{"int_arg":2}]},"node_name":"n","time":"2026-01-01T00:00:00Z"}"#;
         let recs = decode(line).expect("decodes");
-        let HostRecord::File(f) = &recs[0] else { panic!() };
+        let HostRecord::File(f) = &recs[0] else {
+            panic!()
+        };
         assert_eq!(f.path, "/host/etc/cron.d/x");
         assert_eq!(f.operation.as_deref(), Some("security_file_permission"));
     }
@@ -190,7 +225,14 @@ mod tests {
     fn wrong_types_name_the_field() {
         let err = decode(r#"{"process_exec":{"process":{"pid":"x"}}}"#).expect_err("bad pid");
         assert_eq!(err.field.as_deref(), Some("process_exec.process.pid"));
-        assert!(decode(r#"{"process_exit":{}}"#).expect("skipped").is_empty());
-        assert_eq!(decode(r#"{"x":1}"#).expect_err("unknown").code, HostErrorCode::UnknownFormat);
+        assert!(
+            decode(r#"{"process_exit":{}}"#)
+                .expect("skipped")
+                .is_empty()
+        );
+        assert_eq!(
+            decode(r#"{"x":1}"#).expect_err("unknown").code,
+            HostErrorCode::UnknownFormat
+        );
     }
 }
