@@ -547,17 +547,18 @@ fn judge(
         }
     }
 
-    if config.alerts_on(AnomalyKind::Schedule) {
-        if let Some(shape) = obs.schedule_shape {
-            // Only in namespaces with history: in a new namespace every shape is new.
-            if cache.scope(c, ns)?.is_some()
-                && cache
-                    .fact(Dimension::Schedule, (c, ns, "", shape.as_str()))?
-                    .is_none()
-            {
-                let known = cache.known_values(Dimension::Schedule, c, ns, "")?;
-                out.push(anomaly(AnomalyKind::Schedule, ns, shape.as_str(), known));
-            }
+    if let Some(shape) = obs
+        .schedule_shape
+        .filter(|_| config.alerts_on(AnomalyKind::Schedule))
+    {
+        // Only in namespaces with history: in a new namespace every shape is new.
+        if cache.scope(c, ns)?.is_some()
+            && cache
+                .fact(Dimension::Schedule, (c, ns, "", shape.as_str()))?
+                .is_none()
+        {
+            let known = cache.known_values(Dimension::Schedule, c, ns, "")?;
+            out.push(anomaly(AnomalyKind::Schedule, ns, shape.as_str(), known));
         }
     }
     Ok(out)

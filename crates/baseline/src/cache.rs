@@ -21,6 +21,10 @@ const CACHE_CAP: usize = 200_000;
 
 /// Stored key parts, kept with each entry for the flush.
 type Parts = (Dimension, String, String, String, String);
+/// `(cluster, scope)`.
+type ScopeParts = (String, String);
+/// `(cluster, scope, identity)`.
+type HoursParts = (String, String, String);
 
 struct Entry<T> {
     value: T,
@@ -32,8 +36,8 @@ pub(crate) struct Cached {
     read: Option<ReadTransaction>,
     /// Keyed by [`encode_key`]: the lookup of a cached value allocates nothing.
     facts: HashMap<Vec<u8>, (Parts, Entry<Stats>)>,
-    scopes: HashMap<Vec<u8>, ((String, String), Entry<Stats>)>,
-    hours: HashMap<Vec<u8>, ((String, String, String), Entry<[u32; 168]>)>,
+    scopes: HashMap<Vec<u8>, (ScopeParts, Entry<Stats>)>,
+    hours: HashMap<Vec<u8>, (HoursParts, Entry<[u32; 168]>)>,
     scratch: Vec<u8>,
     dirty: usize,
     /// A non-durable commit happened since the last durable one.

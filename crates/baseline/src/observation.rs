@@ -76,7 +76,7 @@ fn major_minor(version: &str) -> Option<String> {
     let v = version.trim_start_matches(['v', 'V']);
     let mut parts = v.split(|c: char| !c.is_ascii_digit());
     let major = parts.next().filter(|p| !p.is_empty())?;
-    let rest = &v[major.len()..];
+    let rest = v.get(major.len()..).unwrap_or("");
     let minor = rest
         .strip_prefix('.')
         .map(|r| r.split(|c: char| !c.is_ascii_digit()).next().unwrap_or(""))

@@ -120,7 +120,7 @@ pub(crate) fn decode_hours(bytes: &[u8]) -> [u32; 168] {
     let mut out = [0u32; 168];
     if bytes.len() == 168 * 4 {
         for (slot, chunk) in out.iter_mut().zip(bytes.chunks_exact(4)) {
-            *slot = u32::from_le_bytes([chunk[0], chunk[1], chunk[2], chunk[3]]);
+            *slot = u32::from_le_bytes(chunk.try_into().unwrap_or([0; 4]));
         }
     }
     out

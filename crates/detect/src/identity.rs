@@ -158,7 +158,10 @@ impl ClientKind {
             | "postmanruntime" | "insomnia" => ClientKind::Scripted,
             "openapi-generator" | "swagger-codegen" | "kubernetes-client" | "fabric8"
             | "kubernetes" => ClientKind::Sdk,
-            _ if lower.contains("python-requests") || lower.contains("curl/") => {
+            _ if lower.contains("python-requests")
+                || lower.contains("curl/")
+                || lower.contains("powershell/") =>
+            {
                 ClientKind::Scripted
             }
             _ => ClientKind::Other,
