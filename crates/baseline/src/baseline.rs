@@ -83,9 +83,7 @@ impl Baseline {
 
     /// Open the state file named by the config (`path`, else the per-user default).
     pub fn open_configured(config: BaselineConfig) -> Result<Baseline, BaselineError> {
-        let path = config.state_path().ok_or_else(|| BaselineError::Missing {
-            path: PathBuf::from("$XDG_STATE_HOME/jobwarden/baseline.redb (neither XDG_STATE_HOME nor HOME is set; give a path)"),
-        })?;
+        let path = config.state_path().ok_or(BaselineError::NoDefaultPath)?;
         Baseline::open(path, config)
     }
 

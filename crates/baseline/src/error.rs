@@ -24,6 +24,11 @@ pub enum BaselineError {
         /// Why.
         source: std::io::Error,
     },
+    /// No state file was given and neither `XDG_STATE_HOME` nor `HOME` is set.
+    #[error(
+        "no baseline state file: set `baseline.path` or pass one (XDG_STATE_HOME and HOME are unset)"
+    )]
+    NoDefaultPath,
     /// A read-only open found no state file.
     #[error("no baseline at {}: run `jobwarden baseline learn` first", path.display())]
     Missing {

@@ -4,7 +4,8 @@
 //! cluster-wide aggregate; every observation is counted once in its namespace and once in `*`):
 //! * `jw_meta`: `magic` = [`MAGIC`], `schema_version` = [`SCHEMA_VERSION`], `written_by`.
 //! * `jw_scopes` `(cluster, scope)` → observation stats of the namespace (or the cluster).
-//! * one fact table per [`Dimension`], key `(cluster, scope, subject, value)`, value
+//! * one fact table per dimension (creators, creator groups, clients, client versions,
+//!   networks, registries, repositories, schedule shapes), key `(cluster, scope, subject, value)`, value
 //!   `(count, first_seen, last_seen)` in Unix seconds. The subject is the identity for
 //!   per-identity dimensions (groups, clients, client versions, networks) and empty otherwise.
 //! * `jw_hours` `(cluster, scope, identity)` → 168 little-endian `u32` counts, one per hour of
@@ -319,12 +320,25 @@ fn precheck(path: &Path) -> Result<bool, BaselineError> {
 }
 
 /// Run a redb open, turning its errors, and any assertion it trips on a damaged file, into a
-/// [`BaselineError`].
+/// [`BaselineError`]. While it runs, panics of this thread are not printed by the panic hook
+/// (they become the error); other threads' panics still are.
 fn guarded<T>(
     path: &Path,
     open: impl FnOnce() -> Result<T, redb::DatabaseError>,
 ) -> Result<T, BaselineError> {
-    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(open)) {
+    type Hook = dyn Fn(&std::panic::PanicHookInfo<'_>) + Send + Sync;
+    let previous: std::sync::Arc<Hook> = std::sync::Arc::from(std::panic::take_hook());
+    let forward = std::sync::Arc::clone(&previous);
+    let opener = std::thread::current().id();
+    std::panic::set_hook(Box::new(move |info| {
+        if std::thread::current().id() != opener {
+            forward(info);
+        }
+    }));
+    let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(open));
+    drop(std::panic::take_hook());
+    std::panic::set_hook(Box::new(move |info| previous(info)));
+    match outcome {
         Ok(result) => result.map_err(|e| open_error(path, e)),
         Err(panic) => {
             let detail = panic
@@ -353,6 +367,14 @@ fn open_error(path: &Path, err: redb::DatabaseError) -> BaselineError {
             path: path_buf,
             reason: format!("it is a redb database in old file format {v}"),
         },
+        redb::DatabaseError::Storage(redb::StorageError::Io(e))
+            if e.kind() == std::io::ErrorKind::UnexpectedEof =>
+        {
+            BaselineError::Corrupted {
+                path: path_buf,
+                detail: "the file is truncated".to_string(),
+            }
+        }
         redb::DatabaseError::Storage(redb::StorageError::Corrupted(detail)) => {
             // redb checks its own magic first: a file of another program lands here too.
             if detail.to_ascii_lowercase().contains("magic") {

@@ -334,6 +334,18 @@ pub struct HuntArgs {
     #[arg(long)]
     pub no_prefilter: bool,
 
+    /// Sigma rules to run next to the built-in pack: a rule file, a multi-document collection,
+    /// or a directory (repeatable). Kubernetes audit rules (`product: kubernetes, service:
+    /// audit`) see the raw audit field names. Invalid rules are reported with file and line and
+    /// make the exit code 2; valid ones still run.
+    #[arg(long, value_name = "PATH")]
+    pub sigma: Vec<PathBuf>,
+
+    /// Map SigmaHQ's abstract Kubernetes field names (`hostPath`, `capabilities`, `apiGroup`)
+    /// onto audit paths, including CronJob and Job pod templates.
+    #[arg(long)]
+    pub sigma_sigmahq_fields: bool,
+
     /// When to use colour.
     #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
     pub color: ColorChoice,
@@ -367,6 +379,13 @@ pub enum RulesAction {
     Explain {
         /// Rule id (JW-AUD-0002) or slug (risky-job-template).
         id: String,
+    },
+    /// Validate Sigma rules without running them: load errors (file, line, construct), rules
+    /// that can never fire on audit events, unknown references.
+    Lint {
+        /// Rule files or directories.
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
     },
 }
 

@@ -422,3 +422,80 @@ fn rules_are_listed_and_explained() {
         .expect("run");
     assert_eq!(out.status.code(), Some(2));
 }
+
+#[test]
+fn sigma_rules_run_next_to_the_builtin_pack() {
+    let Some(shared) = shared() else { return };
+    let rules = shared.join("corpus/sigmahq-kubernetes-rules");
+    let demo = repo().join("examples/audit-demo.jsonl");
+    let out = hunt(&[
+        "--format",
+        "jsonl",
+        "-q",
+        "--sigma",
+        rules.to_str().expect("path"),
+        demo.to_str().expect("path"),
+    ]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let found = alerts(&out);
+    let sigma: Vec<&Value> = found
+        .iter()
+        .filter(|a| {
+            a["rule"]["origin"]
+                .as_str()
+                .is_some_and(|o| o.starts_with("sigma:"))
+        })
+        .collect();
+    let modification = sigma
+        .iter()
+        .find(|a| a["rule"]["id"] == "0c9b3bda-41a6-4442-9345-356ae86343dc")
+        .expect("SigmaHQ's CronJob/Job modification rule fires");
+    assert!(modification["evidence"][0]["audit_id"].is_string());
+    assert!(found.iter().any(|a| a["rule"]["origin"] == "builtin"));
+    // The same Sigma alerts whether or not the prefilter is on.
+    let full = alerts(&hunt(&[
+        "--format",
+        "jsonl",
+        "-q",
+        "--no-prefilter",
+        "--sigma",
+        rules.to_str().expect("path"),
+        demo.to_str().expect("path"),
+    ]));
+    let ids = |v: &[Value]| {
+        let mut ids: Vec<String> = v
+            .iter()
+            .map(|a| a["id"].as_str().unwrap_or("").to_string())
+            .collect();
+        ids.sort();
+        ids
+    };
+    assert_eq!(ids(&found), ids(&full));
+}
+
+#[test]
+fn sigma_lint_reports_rules_that_cannot_fire_and_bad_files() {
+    let Some(shared) = shared() else { return };
+    let rules = shared.join("corpus/sigmahq-kubernetes-rules");
+    let out = Command::new(exe())
+        .args(["rules", "lint", rules.to_str().expect("path")])
+        .output()
+        .expect("run");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("16 rule(s) loaded, 0 error(s)"), "{text}");
+    assert!(text.contains("hostPath"), "{text}");
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let bad = tmp.path().join("bad.yml");
+    std::fs::write(&bad, "title: x\nlogsource: {product: kubernetes, service: audit}\ndetection:\n  sel:\n    verb|nosuchmodifier: create\n  condition: sel\n").expect("write");
+    let out = Command::new(exe())
+        .args(["rules", "lint", bad.to_str().expect("path")])
+        .output()
+        .expect("run");
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("bad.yml:"));
+}

@@ -91,6 +91,31 @@ impl Prefilter {
         })
     }
 
+    /// Like [`Prefilter::new`], but needles match regardless of ASCII case: what Sigma rules
+    /// (case-insensitive by default) need. Slower than the case-sensitive scan (Teddy cannot
+    /// run case-insensitively), so it is used only when such rules are loaded.
+    pub fn new_ascii_case_insensitive<I, S>(needles: I) -> Result<Self, PrefilterError>
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<str>,
+    {
+        let needles: Vec<String> = needles
+            .into_iter()
+            .map(|n| n.as_ref().to_string())
+            .collect();
+        if needles.iter().any(String::is_empty) {
+            return Err(PrefilterError::EmptyNeedle);
+        }
+        let matcher = AhoCorasick::builder()
+            .ascii_case_insensitive(true)
+            .build(&needles)
+            .map_err(|e| PrefilterError::Build(e.to_string()))?;
+        Ok(Self {
+            matcher: Some(matcher),
+            needles,
+        })
+    }
+
     /// The prefilter for the built-in batch (CronJob/Job) detection pack.
     pub fn batch() -> Self {
         // The needles are constants known to be valid; fall back to parsing everything rather
@@ -216,6 +241,13 @@ mod tests {
         assert!(!p.is_candidate(br#"{"verb":"get","objectRef":{"resource":"pods"}}"#));
         // Go escapes & as \u0026: not a hidden letter.
         assert!(!p.is_candidate(br#"{"requestURI":"/api/v1/pods?limit=1\u0026watch=1"}"#));
+    }
+
+    #[test]
+    fn case_insensitive_needles() {
+        let p = Prefilter::new_ascii_case_insensitive(["jobs", "secrets"]).expect("valid");
+        assert!(p.is_candidate(br#"{"objectRef":{"resource":"SECRETS"}}"#));
+        assert!(!p.is_candidate(br#"{"objectRef":{"resource":"pods"}}"#));
     }
 
     #[test]

@@ -6,6 +6,8 @@
 //! input size: at most `2 × threads` blocks are in flight.
 #![deny(missing_docs)]
 
+pub mod sigma;
+
 use crossbeam_channel::bounded;
 use jobwarden_decode::{
     BlockOutput, DecodeError, DecodeOptions, DecodeStats, Source, SourceBlocks, decode_block,
@@ -14,6 +16,8 @@ use jobwarden_decode::{
 use jobwarden_detect::{DetectStats, Detector};
 use jobwarden_model::Alert;
 use std::collections::BTreeMap;
+
+use sigma::SigmaStage;
 
 /// How to run.
 #[derive(Debug, Clone)]
@@ -50,6 +54,7 @@ pub fn run(
     inputs: &[Source],
     options: &PipelineOptions,
     detector: &mut Detector,
+    mut sigma: Option<&mut SigmaStage>,
     sink: &mut dyn Sink,
 ) -> RunStats {
     let mut stats = RunStats::default();
@@ -73,6 +78,7 @@ pub fn run(
     }
     let mut feeder = Feeder {
         detector,
+        sigma: sigma.take(),
         sink,
         alerts: Vec::new(),
         bytes: 0,
@@ -99,6 +105,7 @@ pub fn run(
 
 struct Feeder<'a> {
     detector: &'a mut Detector,
+    sigma: Option<&'a mut SigmaStage>,
     sink: &'a mut dyn Sink,
     alerts: Vec<Alert>,
     bytes: u64,
@@ -111,11 +118,11 @@ impl Feeder<'_> {
         for item in out.into_ordered() {
             match item {
                 Ok(decoded) => {
-                    self.detector.push(
-                        decoded.event,
-                        decoded.location.to_string(),
-                        &mut self.alerts,
-                    );
+                    let source = decoded.location.to_string();
+                    if let Some(sigma) = self.sigma.as_mut() {
+                        sigma.push(&decoded.event, &source, &mut self.alerts);
+                    }
+                    self.detector.push(decoded.event, source, &mut self.alerts);
                     for alert in self.alerts.drain(..) {
                         self.sink.alert(alert);
                     }
@@ -137,6 +144,9 @@ impl Feeder<'_> {
 
     fn finish(&mut self) {
         self.detector.finish(&mut self.alerts);
+        if let Some(sigma) = self.sigma.as_mut() {
+            sigma.finish(&mut self.alerts);
+        }
         for alert in self.alerts.drain(..) {
             self.sink.alert(alert);
         }

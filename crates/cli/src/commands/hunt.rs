@@ -5,9 +5,10 @@ use crate::commands::apply_color;
 use crate::exit::Status;
 use anyhow::Context;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
-use jobwarden_decode::{DecodeError, DecodeOptions, InputFormat, Prefilter, Source};
+use jobwarden_decode::{BATCH_NEEDLES, DecodeError, DecodeOptions, InputFormat, Prefilter, Source};
 use jobwarden_detect::{Config, Detector};
 use jobwarden_model::{Alert, Severity};
+use jobwarden_pipeline::sigma::SigmaStage;
 use jobwarden_pipeline::{PipelineOptions, Sink};
 use jobwarden_report::alerts::{write_jsonl, write_table};
 use jobwarden_report::summary::{Summary, write_summary};
@@ -25,13 +26,36 @@ pub fn run(args: HuntArgs) -> anyhow::Result<Status> {
         }
         None => Config::default(),
     };
+    let (mut sigma, sigma_errors) = load_sigma(&args)?;
+    let prefilter = match (&sigma, args.no_prefilter) {
+        (_, true) => Prefilter::parse_everything(),
+        (None, false) => Prefilter::batch(),
+        // Sigma matching is case-insensitive: its needles join the batch needles in a
+        // case-insensitive scan. Quotes are dropped so a needle also matches a value inside a
+        // GKE method name or an AKS/EKS escaped string; numbers are not reliable (GKE writes
+        // gRPC codes), and a rule without needles needs every line parsed.
+        (Some(stage), false) => match stage.needles() {
+            Some(needles) => {
+                let bare: Vec<String> = needles
+                    .iter()
+                    .map(|n| n.trim_matches('"').to_string())
+                    .filter(|n| !n.is_empty())
+                    .collect();
+                if bare.iter().any(|n| n.bytes().all(|b| b.is_ascii_digit())) {
+                    Prefilter::parse_everything()
+                } else {
+                    Prefilter::new_ascii_case_insensitive(
+                        BATCH_NEEDLES.iter().map(|s| s.to_string()).chain(bare),
+                    )
+                    .unwrap_or_else(|_| Prefilter::parse_everything())
+                }
+            }
+            None => Prefilter::parse_everything(),
+        },
+    };
     let decode = DecodeOptions {
         format: input_format(args.input_format),
-        prefilter: if args.no_prefilter {
-            Prefilter::parse_everything()
-        } else {
-            Prefilter::batch()
-        },
+        prefilter,
         ..DecodeOptions::default()
     };
     let threads = args
@@ -84,6 +108,7 @@ pub fn run(args: HuntArgs) -> anyhow::Result<Status> {
         &inputs,
         &PipelineOptions { decode, threads },
         &mut detector,
+        sigma.as_mut(),
         &mut sink,
     );
     let seconds = started.elapsed().as_secs_f64();
@@ -129,6 +154,12 @@ pub fn run(args: HuntArgs) -> anyhow::Result<Status> {
                 d.stages.merged, d.stages.duplicates
             ));
         }
+        if let Some(stage) = &sigma {
+            notes.push(format!(
+                "sigma: {} record(s) evaluated, {} match(es), {} correlation hit(s)",
+                stage.stats.evaluated, stage.stats.matches, stage.stats.correlation_hits
+            ));
+        }
         if d.patch_failures > 0 {
             notes.push(format!(
                 "{} patch(es) could not be applied to the last known object",
@@ -165,7 +196,7 @@ pub fn run(args: HuntArgs) -> anyhow::Result<Status> {
         let mut err = anstream::stderr().lock();
         write_summary(&summary, &mut err)?;
     }
-    if decode_stats.skipped_total() > 0 {
+    if decode_stats.skipped_total() > 0 || sigma_errors > 0 {
         return Ok(Status::Error);
     }
     Ok(if sink.fail {
@@ -253,4 +284,24 @@ impl Sink for HuntSink<'_> {
             bar.set_position(bytes);
         }
     }
+}
+
+/// Load `--sigma` rules: errors are printed (file, line, construct) and counted; the valid
+/// rules run.
+fn load_sigma(args: &HuntArgs) -> anyhow::Result<(Option<SigmaStage>, usize)> {
+    if args.sigma.is_empty() {
+        return Ok((None, 0));
+    }
+    let report = jobwarden_sigma::load_paths(&args.sigma, &jobwarden_sigma::LoadOptions::default());
+    for err in &report.errors {
+        eprintln!("jobwarden: sigma: {err}");
+    }
+    // Key-context needles assume kube-apiserver's compact JSON; wrappers (GKE, AKS) differ.
+    let mut options = jobwarden_sigma::EngineOptions::default();
+    if args.sigma_sigmahq_fields {
+        options.k8s_audit = jobwarden_sigma::k8s_sigmahq_map();
+    }
+    let engine = jobwarden_sigma::Engine::new(report.rules, options)
+        .map_err(|e| anyhow::anyhow!("sigma rules: {e}"))?;
+    Ok((Some(SigmaStage::new(engine)), report.errors.len()))
 }

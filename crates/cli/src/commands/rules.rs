@@ -36,6 +36,34 @@ pub fn run(args: RulesArgs) -> anyhow::Result<Status> {
                 )?;
             }
         },
+        Some(RulesAction::Lint { paths }) => {
+            let report =
+                jobwarden_sigma::load_paths(&paths, &jobwarden_sigma::LoadOptions::default());
+            for err in &report.errors {
+                writeln!(out, "error: {err}")?;
+            }
+            let loaded = report.rules.len();
+            let engine = jobwarden_sigma::Engine::new(report.rules, Default::default());
+            let warnings = match &engine {
+                Ok(engine) => engine.lint(),
+                Err(e) => {
+                    writeln!(out, "error: {e}")?;
+                    Vec::new()
+                }
+            };
+            for w in &warnings {
+                writeln!(out, "warning: {w}")?;
+            }
+            writeln!(
+                out,
+                "{loaded} rule(s) loaded, {} error(s), {} warning(s)",
+                report.errors.len() + usize::from(engine.is_err()),
+                warnings.len()
+            )?;
+            if !report.errors.is_empty() || engine.is_err() {
+                return Ok(Status::Error);
+            }
+        }
         Some(RulesAction::Explain { id }) => {
             let Some(rule) = rules::find(&all, &id) else {
                 bail!("no rule {id:?}; `jobwarden rules` lists them");
