@@ -499,3 +499,44 @@ fn sigma_lint_reports_rules_that_cannot_fire_and_bad_files() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stdout).contains("bad.yml:"));
 }
+
+#[test]
+fn host_command_audit_request_and_container_become_one_incident() {
+    let dir = repo().join("tests/data/incidents");
+    let out = hunt(&["--format", "jsonl", "-q", dir.to_str().expect("path")]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let found = alerts(&out);
+    let incidents: Vec<&Value> = found
+        .iter()
+        .filter(|a| a["rule"]["id"] == "JW-COR-0001")
+        .collect();
+    assert_eq!(incidents.len(), 1, "{found:?}");
+    let incident = incidents[0];
+    assert_eq!(incident["rule"]["origin"], "correlation");
+    assert!(sev(incident) >= 3);
+    assert_eq!(incident["actor"]["host"], "jump-02");
+    let chain: Vec<&str> = incident["provenance"]
+        .as_array()
+        .expect("chain")
+        .iter()
+        .filter_map(Value::as_str)
+        .collect();
+    assert_eq!(chain.len(), 3, "{chain:?}");
+    assert!(chain[0].starts_with("process: kubectl create on jump-02"));
+    assert!(chain[1].contains("58fd423b-5da8-470b-9280-a5aecd024d3c"));
+    assert!(chain[2].starts_with("container: alpine:3.19 on node ip-10-2-31-77"));
+    let kinds: Vec<&str> = incident["evidence"]
+        .as_array()
+        .expect("evidence")
+        .iter()
+        .filter_map(|e| e["kind"].as_str())
+        .collect();
+    assert_eq!(kinds, ["process", "k8s_audit", "container"]);
+    // The benign `kubectl get pods` an hour earlier is not part of it.
+    assert!(!chain.iter().any(|c| c.contains("sysmon.log:1")));
+}

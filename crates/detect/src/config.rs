@@ -31,6 +31,9 @@ pub struct Config {
     pub template: jobwarden_policy::TemplatePolicy,
     /// The policy core's CronJob checks: frequency and TTL thresholds.
     pub cronjob: jobwarden_policy::CronJobPolicy,
+    /// Host and node events (kubectl on hosts, raw API calls, node file writes, proxy logs):
+    /// admins, admin hosts, disabled host rules, severity overrides.
+    pub host: jobwarden_host::HostConfig,
     /// Images trusted to need host access (node security scanners, collectors): on objects
     /// whose every container uses one of them, privilege and host-access findings are capped
     /// at `low`. Command findings (download-and-run, reverse shells, ...) are never capped.
@@ -230,6 +233,7 @@ impl Default for Config {
             authorised_batch_writers: Vec::new(),
             template: jobwarden_policy::TemplatePolicy::default(),
             cronjob: jobwarden_policy::CronJobPolicy::default(),
+            host: jobwarden_host::HostConfig::default(),
             trusted_images: Vec::new(),
             severity_overrides: BTreeMap::new(),
             disabled_rules: Vec::new(),

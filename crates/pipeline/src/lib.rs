@@ -1,11 +1,18 @@
 //! The `hunt` pipeline: sources → blocks → decode (all cores) → detect (in order) → sinks.
 //!
+//! Each input is routed by sniffing its first bytes: host and node logs (auditd, Tetragon,
+//! Falco, Sysmon for Linux, ECS, Envoy) go to [`jobwarden_host`]'s reader and detector; all
+//! else is decoded as Kubernetes audit logs. Host inputs are read first, so the
+//! [`correlate::Correlator`] can tie a host command to the audit request it made and to the
+//! containers the object then ran.
+//!
 //! Decoding is stateless per block, so blocks are decoded on `threads` worker threads; the
 //! detector is stateful (stages, object history) and runs on the calling thread, fed in exact
 //! input order by a reorder buffer. Channels are bounded, so memory stays flat whatever the
 //! input size: at most `2 × threads` blocks are in flight.
 #![deny(missing_docs)]
 
+pub mod correlate;
 pub mod sigma;
 
 use crossbeam_channel::bounded;
@@ -26,6 +33,8 @@ pub struct PipelineOptions {
     pub decode: DecodeOptions,
     /// Worker threads for decoding; 1 decodes on the calling thread.
     pub threads: usize,
+    /// Host-event detection settings.
+    pub host: jobwarden_host::HostConfig,
 }
 
 /// What a run saw.
@@ -37,14 +46,23 @@ pub struct RunStats {
     pub detect: DetectStats,
     /// Inputs (after expanding directories).
     pub sources: Vec<String>,
+    /// Host inputs, by format.
+    pub host_sources: BTreeMap<String, u64>,
+    /// Host records read.
+    pub host_records: u64,
+    /// Host records skipped, by error code.
+    pub host_skipped: BTreeMap<String, u64>,
+    /// Incidents built by correlating host and audit events.
+    pub incidents: u64,
 }
 
 /// Callbacks receiving results as they become certain.
 pub trait Sink {
     /// An alert.
     fn alert(&mut self, alert: Alert);
-    /// A record or source that could not be decoded (already counted in the stats).
-    fn error(&mut self, error: &DecodeError);
+    /// A record or source that could not be decoded (already counted in the stats); its text
+    /// names the file, line and field.
+    fn error(&mut self, error: &dyn std::fmt::Display);
     /// Progress: decompressed bytes processed so far.
     fn progress(&mut self, _bytes: u64) {}
 }
@@ -59,11 +77,15 @@ pub fn run(
 ) -> RunStats {
     let mut stats = RunStats::default();
     let mut sources = Vec::new();
+    let mut host_sources = Vec::new();
     for expanded in expand_sources(inputs) {
         match expanded {
             Ok(src) => {
                 stats.sources.push(src.name().to_string());
-                sources.push(src);
+                match host_format(&src) {
+                    Some(format) => host_sources.push((src, format)),
+                    None => sources.push(src),
+                }
             }
             Err(err) => {
                 stats
@@ -76,9 +98,20 @@ pub fn run(
             }
         }
     }
+    let mut correlator = correlate::Correlator::default();
+    if !host_sources.is_empty() {
+        run_host(
+            &host_sources,
+            &options.host,
+            &mut correlator,
+            &mut stats,
+            sink,
+        );
+    }
     let mut feeder = Feeder {
         detector,
         sigma: sigma.take(),
+        correlator: &mut correlator,
         sink,
         alerts: Vec::new(),
         bytes: 0,
@@ -100,12 +133,95 @@ pub fn run(
     }
     feeder.finish();
     stats.detect = feeder.detector.stats();
+    for incident in correlator.incidents() {
+        stats.incidents += 1;
+        sink.alert(incident);
+    }
     stats
+}
+
+/// The host format of a file, sniffed from its first bytes; `None` for audit logs, gzip (host
+/// readers take plain text) and standard input (it cannot be peeked without consuming it).
+fn host_format(source: &Source) -> Option<jobwarden_host::HostFormat> {
+    use std::io::Read;
+    let jobwarden_decode::SourceKind::Path(path) = source.kind() else {
+        return None;
+    };
+    let mut prefix = vec![0u8; 64 * 1024];
+    let n = std::fs::File::open(path)
+        .and_then(|mut f| f.read(&mut prefix))
+        .ok()?;
+    let prefix = prefix.get(..n)?;
+    if prefix.starts_with(&[0x1f, 0x8b]) {
+        return None;
+    }
+    jobwarden_host::sniff(prefix)
+}
+
+/// Read host inputs through the host detector; alerts go to the sink, batch intents and batch
+/// containers to the correlator.
+fn run_host(
+    sources: &[(Source, jobwarden_host::HostFormat)],
+    config: &jobwarden_host::HostConfig,
+    correlator: &mut correlate::Correlator,
+    stats: &mut RunStats,
+    sink: &mut dyn Sink,
+) {
+    use jobwarden_host::{HostDetector, HostReader, HostRecord};
+    let mut detector = HostDetector::new(config.clone());
+    let mut alerts = Vec::new();
+    for (src, format) in sources {
+        *stats.host_sources.entry(format.to_string()).or_default() += 1;
+        let jobwarden_decode::SourceKind::Path(path) = src.kind() else {
+            continue;
+        };
+        let file = match std::fs::File::open(path) {
+            Ok(f) => f,
+            Err(e) => {
+                *stats.host_skipped.entry("io".into()).or_default() += 1;
+                sink.error(&format!("{}: cannot open: {e}", src.name()));
+                continue;
+            }
+        };
+        let reader = HostReader::new(
+            std::io::BufReader::new(file),
+            src.name().clone(),
+            Some(*format),
+        );
+        for item in reader {
+            match item {
+                Ok((record, location)) => {
+                    stats.host_records += 1;
+                    detector.push(&record, &location, &mut alerts);
+                    let container = match &record {
+                        HostRecord::Container(c) => Some((&c.container, c.host.as_deref())),
+                        HostRecord::Process(p) => Some((&p.container, p.host.as_deref())),
+                        _ => None,
+                    };
+                    if let Some((context, host)) = container {
+                        correlator.add_container(context, host, location.to_string());
+                    }
+                    for alert in alerts.drain(..) {
+                        sink.alert(alert);
+                    }
+                }
+                Err(err) => {
+                    *stats
+                        .host_skipped
+                        .entry(err.code.as_str().to_string())
+                        .or_default() += 1;
+                    sink.error(&err);
+                }
+            }
+        }
+    }
+    correlator.add_intents(detector.take_intents());
 }
 
 struct Feeder<'a> {
     detector: &'a mut Detector,
     sigma: Option<&'a mut SigmaStage>,
+    correlator: &'a mut correlate::Correlator,
     sink: &'a mut dyn Sink,
     alerts: Vec<Alert>,
     bytes: u64,
@@ -124,6 +240,7 @@ impl Feeder<'_> {
                     }
                     self.detector.push(decoded.event, source, &mut self.alerts);
                     for alert in self.alerts.drain(..) {
+                        self.correlator.observe(&alert);
                         self.sink.alert(alert);
                     }
                 }
@@ -148,6 +265,7 @@ impl Feeder<'_> {
             sigma.finish(&mut self.alerts);
         }
         for alert in self.alerts.drain(..) {
+            self.correlator.observe(&alert);
             self.sink.alert(alert);
         }
     }

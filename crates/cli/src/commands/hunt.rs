@@ -5,7 +5,7 @@ use crate::commands::apply_color;
 use crate::exit::Status;
 use anyhow::Context;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
-use jobwarden_decode::{BATCH_NEEDLES, DecodeError, DecodeOptions, InputFormat, Prefilter, Source};
+use jobwarden_decode::{BATCH_NEEDLES, DecodeOptions, InputFormat, Prefilter, Source};
 use jobwarden_detect::{Config, Detector};
 use jobwarden_model::{Alert, Severity};
 use jobwarden_pipeline::sigma::SigmaStage;
@@ -102,11 +102,16 @@ pub fn run(args: HuntArgs) -> anyhow::Result<Status> {
         write_error: None,
         progress: progress.as_ref(),
     };
+    let host_config = config.host.clone();
     let mut detector = Detector::new(config);
     let started = Instant::now();
     let stats = jobwarden_pipeline::run(
         &inputs,
-        &PipelineOptions { decode, threads },
+        &PipelineOptions {
+            decode,
+            threads,
+            host: host_config,
+        },
         &mut detector,
         sigma.as_mut(),
         &mut sink,
@@ -166,6 +171,23 @@ pub fn run(args: HuntArgs) -> anyhow::Result<Status> {
                 d.patch_failures
             ));
         }
+        if !stats.host_sources.is_empty() {
+            notes.push(format!(
+                "host inputs: {} ({} record(s)); {} incident(s) tie a host command to its audit request",
+                stats
+                    .host_sources
+                    .iter()
+                    .map(|(f, n)| format!("{n} {f}"))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                stats.host_records,
+                stats.incidents
+            ));
+        }
+        let mut skipped = skipped.clone();
+        for (code, n) in &stats.host_skipped {
+            *skipped.entry(format!("host:{code}")).or_default() += n;
+        }
         let summary = Summary {
             inputs: stats.sources.clone(),
             bytes: decode_stats.bytes,
@@ -196,7 +218,8 @@ pub fn run(args: HuntArgs) -> anyhow::Result<Status> {
         let mut err = anstream::stderr().lock();
         write_summary(&summary, &mut err)?;
     }
-    if decode_stats.skipped_total() > 0 || sigma_errors > 0 {
+    let host_skipped: u64 = stats.host_skipped.values().sum();
+    if decode_stats.skipped_total() > 0 || host_skipped > 0 || sigma_errors > 0 {
         return Ok(Status::Error);
     }
     Ok(if sink.fail {
@@ -264,7 +287,7 @@ impl Sink for HuntSink<'_> {
         }
     }
 
-    fn error(&mut self, error: &DecodeError) {
+    fn error(&mut self, error: &dyn std::fmt::Display) {
         if self.error_examples.len() < 5 {
             self.error_examples.push(error.to_string());
         }
