@@ -36,8 +36,75 @@ pub enum Command {
         after_help = "Without --config, `jobwarden serve --listen ADDR --tls-cert FILE --tls-key FILE` runs the default policy in enforce mode (and warns that no client authentication is configured)."
     )]
     Serve(ServeArgs),
+    /// The baseline of normal batch activity: learn it from history, show, forget, export.
+    #[command(subcommand)]
+    Baseline(BaselineCommand),
     /// List the built-in detection rules, or explain one.
     Rules(RulesArgs),
+}
+
+/// `jobwarden baseline ...`.
+#[derive(Debug, Subcommand)]
+pub enum BaselineCommand {
+    /// Learn from audit logs (history is normal by definition; nothing is judged).
+    Learn {
+        /// Audit logs (files, directories, gzip, `-`).
+        #[arg(required = true, value_name = "PATH")]
+        inputs: Vec<String>,
+        #[command(flatten)]
+        state: BaselineState,
+    },
+    /// Show what is normal, per namespace.
+    Show {
+        /// Only this namespace (`*` for the cluster-wide aggregate).
+        #[arg(short = 'n', long)]
+        namespace: Option<String>,
+        /// Only this cluster.
+        #[arg(long)]
+        cluster: Option<String>,
+        /// Print JSON (`jobwarden.baseline/v1`) instead of text.
+        #[arg(long)]
+        json: bool,
+        /// Rows shown per table.
+        #[arg(long, default_value_t = 20)]
+        limit: usize,
+        #[command(flatten)]
+        state: BaselineState,
+    },
+    /// Forget an identity, a namespace, or everything.
+    Forget {
+        /// Forget this username everywhere.
+        #[arg(long, conflicts_with_all = ["namespace", "all"])]
+        identity: Option<String>,
+        /// Forget this namespace.
+        #[arg(short = 'n', long, conflicts_with = "all")]
+        namespace: Option<String>,
+        /// Forget everything.
+        #[arg(long)]
+        all: bool,
+        /// Only in this cluster.
+        #[arg(long)]
+        cluster: Option<String>,
+        #[command(flatten)]
+        state: BaselineState,
+    },
+    /// Export the whole baseline as JSON (`jobwarden.baseline/v1`).
+    Export {
+        #[command(flatten)]
+        state: BaselineState,
+    },
+}
+
+/// Where the baseline lives.
+#[derive(Debug, Args)]
+pub struct BaselineState {
+    /// The state file (default: the config's `baseline.path`, else
+    /// $XDG_STATE_HOME/jobwarden/baseline.redb).
+    #[arg(long, value_name = "PATH")]
+    pub state: Option<PathBuf>,
+    /// Config file (its `baseline:` section: learning window, thresholds, path).
+    #[arg(long, short = 'c', value_name = "FILE", env = "JOBWARDEN_CONFIG")]
+    pub config: Option<PathBuf>,
 }
 
 /// Admission modes.
@@ -340,6 +407,16 @@ pub struct HuntArgs {
     /// make the exit code 2; valid ones still run.
     #[arg(long, value_name = "PATH")]
     pub sigma: Vec<PathBuf>,
+
+    /// Judge batch writes against the cluster's baseline of normal activity (creators,
+    /// clients, networks, registries, schedules, hours) and keep it current. PATH is the state
+    /// file (default: the config's `baseline.path`, else $XDG_STATE_HOME/jobwarden/baseline.redb).
+    #[arg(long, value_name = "PATH", num_args = 0..=1, default_missing_value = "")]
+    pub baseline: Option<PathBuf>,
+
+    /// With --baseline: judge without learning (a frozen baseline).
+    #[arg(long, requires = "baseline")]
+    pub baseline_frozen: bool,
 
     /// Map SigmaHQ's abstract Kubernetes field names (`hostPath`, `capabilities`, `apiGroup`)
     /// onto audit paths, including CronJob and Job pod templates.

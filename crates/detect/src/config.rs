@@ -31,6 +31,9 @@ pub struct Config {
     pub template: jobwarden_policy::TemplatePolicy,
     /// The policy core's CronJob checks: frequency and TTL thresholds.
     pub cronjob: jobwarden_policy::CronJobPolicy,
+    /// The baseline of normal batch activity (`hunt --baseline`, `jobwarden baseline`): state
+    /// path, learning window, thresholds, anomaly kinds that alert.
+    pub baseline: jobwarden_baseline::BaselineConfig,
     /// Host and node events (kubectl on hosts, raw API calls, node file writes, proxy logs):
     /// admins, admin hosts, disabled host rules, severity overrides.
     pub host: jobwarden_host::HostConfig,
@@ -234,6 +237,7 @@ impl Default for Config {
             template: jobwarden_policy::TemplatePolicy::default(),
             cronjob: jobwarden_policy::CronJobPolicy::default(),
             host: jobwarden_host::HostConfig::default(),
+            baseline: jobwarden_baseline::BaselineConfig::default(),
             trusted_images: Vec::new(),
             severity_overrides: BTreeMap::new(),
             disabled_rules: Vec::new(),

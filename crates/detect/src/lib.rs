@@ -58,6 +58,28 @@ pub struct DetectStats {
     pub deduplicated_alerts: u64,
 }
 
+/// One merged request on batch objects, with what the built-in rules made of it, for
+/// observers that learn from the stream (the baseline of normal activity).
+pub struct ObservedRequest<'a> {
+    /// The merged event.
+    pub event: &'a AuditEvent,
+    /// `file:line` of its first record.
+    pub source: &'a str,
+    /// The built-in rules' alerts on it.
+    pub alerts: &'a [Alert],
+    /// True when the writer is a control-plane component or configured automation.
+    pub expected_writer: bool,
+}
+
+/// Something that watches every merged batch request after the rules have judged it, and may
+/// add alerts of its own.
+pub trait RequestObserver: Send {
+    /// One request.
+    fn observe(&mut self, request: &ObservedRequest<'_>, out: &mut Vec<Alert>);
+    /// End of input.
+    fn finish(&mut self, out: &mut Vec<Alert>);
+}
+
 /// The streaming detector. Feed it audit event records in input order with [`Detector::push`],
 /// then call [`Detector::finish`].
 pub struct Detector {
@@ -69,6 +91,7 @@ pub struct Detector {
     fired_keys: LruCache<(usize, String), ()>,
     ready: Vec<MergedRequest>,
     stats: DetectStats,
+    observer: Option<Box<dyn RequestObserver>>,
 }
 
 impl Detector {
@@ -91,7 +114,14 @@ impl Detector {
             config,
             ready: Vec::new(),
             stats: DetectStats::default(),
+            observer: None,
         }
+    }
+
+    /// Let `observer` see every merged batch request after the rules.
+    pub fn with_observer(mut self, observer: Box<dyn RequestObserver>) -> Detector {
+        self.observer = Some(observer);
+        self
     }
 
     /// The rules, in id order.
@@ -118,6 +148,9 @@ impl Detector {
             self.process(&req, out);
         }
         self.ready = ready;
+        if let Some(observer) = self.observer.as_mut() {
+            observer.finish(out);
+        }
     }
 
     /// Counters so far.
@@ -301,6 +334,7 @@ impl Detector {
             seconds_since_creation,
         };
 
+        let first_alert = out.len();
         for (i, rule) in self.rules.iter().enumerate() {
             if !self.enabled[i] {
                 continue;
@@ -318,6 +352,18 @@ impl Detector {
         }
 
         self.remember(&analysis);
+        if let Some(observer) = self.observer.as_mut() {
+            let alerts: Vec<Alert> = out.get(first_alert..).unwrap_or_default().to_vec();
+            observer.observe(
+                &ObservedRequest {
+                    event,
+                    source: &req.source,
+                    alerts: &alerts,
+                    expected_writer: identity.class.is_expected_writer(),
+                },
+                out,
+            );
+        }
     }
 
     fn remember(&mut self, a: &Analysis<'_>) {

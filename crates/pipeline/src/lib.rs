@@ -12,6 +12,7 @@
 //! input size: at most `2 × threads` blocks are in flight.
 #![deny(missing_docs)]
 
+pub mod baseline;
 pub mod correlate;
 pub mod sigma;
 

@@ -103,7 +103,30 @@ pub fn run(args: HuntArgs) -> anyhow::Result<Status> {
         progress: progress.as_ref(),
     };
     let host_config = config.host.clone();
+    let baseline = match &args.baseline {
+        None => None,
+        Some(path) => {
+            let mut bconfig = config.baseline.clone();
+            if !path.as_os_str().is_empty() {
+                bconfig.path = Some(path.clone());
+            }
+            let state = bconfig
+                .state_path()
+                .context("no baseline path: give --baseline PATH or set HOME")?;
+            let opened = jobwarden_baseline::Baseline::open(&state, bconfig)
+                .with_context(|| format!("baseline {}", state.display()))?;
+            Some(jobwarden_pipeline::baseline::BaselineObserver::new(
+                opened,
+                !args.baseline_frozen,
+            ))
+        }
+    };
     let mut detector = Detector::new(config);
+    let mut baseline_stats = None;
+    if let Some((observer, stats)) = baseline {
+        detector = detector.with_observer(Box::new(observer));
+        baseline_stats = Some(stats);
+    }
     let started = Instant::now();
     let stats = jobwarden_pipeline::run(
         &inputs,
@@ -157,6 +180,22 @@ pub fn run(args: HuntArgs) -> anyhow::Result<Status> {
             notes.push(format!(
                 "{} stage record(s) merged into their request, {} duplicate(s) dropped",
                 d.stages.merged, d.stages.duplicates
+            ));
+        }
+        if let Some(stats) = baseline_stats
+            .as_ref()
+            .and_then(|s| s.lock().ok().map(|s| s.clone()))
+        {
+            notes.push(format!(
+                "baseline: {} batch write(s) judged, {} anomal(ies), {} error(s){}",
+                stats.observed,
+                stats.anomalies,
+                stats.error_count,
+                stats
+                    .errors
+                    .first()
+                    .map(|e| format!(" (first: {e})"))
+                    .unwrap_or_default()
             ));
         }
         if let Some(stage) = &sigma {

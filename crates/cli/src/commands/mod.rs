@@ -1,5 +1,6 @@
 //! One file per subcommand.
 
+mod baseline;
 mod hunt;
 mod rules;
 mod scan;
@@ -16,6 +17,7 @@ pub fn run(cli: Cli) -> anyhow::Result<Status> {
         Command::Scan(args) => scan::run(args),
         Command::WhoCan(args) => who_can::run(args),
         Command::Serve(args) => serve::run(args),
+        Command::Baseline(cmd) => baseline::run(cmd),
         Command::Rules(args) => rules::run(args),
     }
 }
@@ -26,5 +28,19 @@ pub fn apply_color(choice: ColorChoice) {
         ColorChoice::Auto => {}
         ColorChoice::Always => anstream::ColorChoice::Always.write_global(),
         ColorChoice::Never => anstream::ColorChoice::Never.write_global(),
+    }
+}
+
+/// Read the config file, or the defaults.
+pub fn load_config(path: Option<&std::path::Path>) -> anyhow::Result<jobwarden_detect::Config> {
+    use anyhow::Context;
+    match path {
+        Some(path) => {
+            let text = std::fs::read_to_string(path)
+                .with_context(|| format!("cannot read config {}", path.display()))?;
+            jobwarden_detect::Config::from_yaml(&text)
+                .with_context(|| format!("in config {}", path.display()))
+        }
+        None => Ok(jobwarden_detect::Config::default()),
     }
 }
