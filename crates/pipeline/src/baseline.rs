@@ -96,10 +96,10 @@ impl RequestObserver for BaselineObserver {
     }
 
     fn finish(&mut self, _out: &mut Vec<Alert>) {
-        if let Some(baseline) = self.baseline.take() {
-            if let Err(e) = baseline.finish() {
-                self.error(e.to_string());
-            }
+        if let Some(baseline) = self.baseline.take()
+            && let Err(e) = baseline.finish()
+        {
+            self.error(e.to_string());
         }
     }
 }
