@@ -120,6 +120,8 @@ pub enum EvidenceKind {
     File,
     /// A sidecar-proxy access log line.
     Proxy,
+    /// Any other JSON event (Sigma rules in generic mode).
+    Generic,
 }
 
 /// One event supporting an alert.

@@ -55,6 +55,10 @@ pub struct RunStats {
     pub host_skipped: BTreeMap<String, u64>,
     /// Incidents built by correlating host and audit events.
     pub incidents: u64,
+    /// Generic JSON documents given to the Sigma engine.
+    pub generic_records: u64,
+    /// Generic JSON input skipped, by error code.
+    pub generic_skipped: BTreeMap<String, u64>,
 }
 
 /// Callbacks receiving results as they become certain.
@@ -99,6 +103,16 @@ pub fn run(
             }
         }
     }
+    // With Sigma rules loaded, JSON that is not an audit log (e.g. Windows events converted to
+    // JSON) is evaluated by the Sigma engine in generic mode instead of being rejected.
+    if let Some(stage) = sigma.as_deref_mut() {
+        let (generic, audit): (Vec<Source>, Vec<Source>) =
+            sources.into_iter().partition(is_generic_json);
+        sources = audit;
+        for src in &generic {
+            run_generic(src, stage, &mut stats, sink);
+        }
+    }
     let mut correlator = correlate::Correlator::default();
     if !host_sources.is_empty() {
         run_host(
@@ -139,6 +153,99 @@ pub fn run(
         sink.alert(incident);
     }
     stats
+}
+
+/// True for a file of JSON documents that shows none of the audit formats' keys.
+fn is_generic_json(source: &Source) -> bool {
+    use std::io::Read;
+    let jobwarden_decode::SourceKind::Path(path) = source.kind() else {
+        return false;
+    };
+    let mut prefix = vec![0u8; 64 * 1024];
+    let Ok(n) = std::fs::File::open(path).and_then(|mut f| f.read(&mut prefix)) else {
+        return false;
+    };
+    let prefix = prefix.get(..n).unwrap_or_default();
+    let starts_json = matches!(prefix.trim_ascii_start().first(), Some(b'{' | b'['));
+    const AUDIT_KEYS: [&[u8]; 7] = [
+        b"auditID",
+        b"protoPayload",
+        b"kube-audit",
+        b"objectRef",
+        b"logEvents",
+        br#"\"verb\""#,
+        br#""verb""#,
+    ];
+    starts_json
+        && !AUDIT_KEYS
+            .iter()
+            .any(|k| memchr::memmem::find(prefix, k).is_some())
+}
+
+/// Read a generic JSON file (documents back to back, arrays flattened) into the Sigma stage.
+fn run_generic(source: &Source, stage: &mut SigmaStage, stats: &mut RunStats, sink: &mut dyn Sink) {
+    const MAX_BYTES: u64 = 256 << 20;
+    let jobwarden_decode::SourceKind::Path(path) = source.kind() else {
+        return;
+    };
+    let name = source.name().to_string();
+    let bytes = match std::fs::metadata(path) {
+        Ok(m) if m.len() > MAX_BYTES => {
+            *stats
+                .generic_skipped
+                .entry("record_too_large".into())
+                .or_default() += 1;
+            sink.error(&format!(
+                "{name}:0: record_too_large: generic JSON file over {MAX_BYTES} bytes; skipped"
+            ));
+            return;
+        }
+        _ => match std::fs::read(path) {
+            Ok(b) => b,
+            Err(e) => {
+                *stats.generic_skipped.entry("io".into()).or_default() += 1;
+                sink.error(&format!("{name}:0: io: cannot read: {e}"));
+                return;
+            }
+        },
+    };
+    let line_at = |offset: usize| {
+        1 + memchr::memchr_iter(b'\n', bytes.get(..offset).unwrap_or_default()).count()
+    };
+    let mut stream = serde_json::Deserializer::from_slice(&bytes).into_iter::<serde_json::Value>();
+    let mut alerts = Vec::new();
+    loop {
+        let start = stream.byte_offset();
+        match stream.next() {
+            None => break,
+            Some(Ok(value)) => {
+                let at = start
+                    + bytes
+                        .get(start..)
+                        .map_or(0, |r| r.len() - r.trim_ascii_start().len());
+                let source_at = format!("{name}:{}", line_at(at));
+                let docs: Vec<&serde_json::Value> = match &value {
+                    serde_json::Value::Array(items) => items.iter().collect(),
+                    other => vec![other],
+                };
+                for doc in docs {
+                    stats.generic_records += 1;
+                    stage.push_generic(doc, &source_at, &mut alerts);
+                }
+                for alert in alerts.drain(..) {
+                    sink.alert(alert);
+                }
+            }
+            Some(Err(e)) => {
+                *stats
+                    .generic_skipped
+                    .entry("invalid_json".into())
+                    .or_default() += 1;
+                sink.error(&format!("{name}:{}: invalid_json: {e}", e.line()));
+                break;
+            }
+        }
+    }
 }
 
 /// The host format of a file, sniffed from its first bytes; `None` for audit logs, gzip (host

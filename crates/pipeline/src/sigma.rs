@@ -75,6 +75,36 @@ impl SigmaStage {
         }
     }
 
+    /// Evaluate a JSON document that is not an audit event (generic mode: dotted paths, then
+    /// any key of that name).
+    pub fn push_generic(&mut self, value: &serde_json::Value, source: &str, out: &mut Vec<Alert>) {
+        self.stats.evaluated += 1;
+        let map = self.engine.field_map(LogsourceKind::Generic).clone();
+        let json = JsonEvent::new(value, &map);
+        let matches = self.engine.matches(LogsourceKind::Generic, &json);
+        let ctx = || AlertContext {
+            evidence: vec![Evidence {
+                source: source.to_string(),
+                kind: EvidenceKind::Generic,
+                audit_id: None,
+                detail: Default::default(),
+            }],
+            ..AlertContext::default()
+        };
+        for m in matches {
+            self.stats.matches += 1;
+            if m.emit {
+                out.push(match_alert(&m, ctx()));
+            }
+            for hit in self.engine.observe(&m, &json, jiff::Timestamp::UNIX_EPOCH) {
+                self.stats.correlation_hits += 1;
+                if hit.emit {
+                    out.push(correlation_alert(&hit, ctx()));
+                }
+            }
+        }
+    }
+
     /// End of input: decide the correlation windows still open.
     pub fn finish(&mut self, out: &mut Vec<Alert>) {
         for hit in self.engine.finish() {

@@ -223,7 +223,16 @@ pub fn run(args: HuntArgs) -> anyhow::Result<Status> {
                 stats.incidents
             ));
         }
+        if stats.generic_records > 0 {
+            notes.push(format!(
+                "{} generic JSON document(s) (not audit events) evaluated by the Sigma rules",
+                stats.generic_records
+            ));
+        }
         let mut skipped = skipped.clone();
+        for (code, n) in &stats.generic_skipped {
+            *skipped.entry(format!("generic:{code}")).or_default() += n;
+        }
         for (code, n) in &stats.host_skipped {
             *skipped.entry(format!("host:{code}")).or_default() += n;
         }
@@ -257,7 +266,8 @@ pub fn run(args: HuntArgs) -> anyhow::Result<Status> {
         let mut err = anstream::stderr().lock();
         write_summary(&summary, &mut err)?;
     }
-    let host_skipped: u64 = stats.host_skipped.values().sum();
+    let host_skipped: u64 =
+        stats.host_skipped.values().sum::<u64>() + stats.generic_skipped.values().sum::<u64>();
     if decode_stats.skipped_total() > 0 || host_skipped > 0 || sigma_errors > 0 {
         return Ok(Status::Error);
     }
