@@ -77,7 +77,7 @@ impl Schedule {
         };
         let parsed = parse::parse_expression(prefixed.expression).map_err(fail)?;
         let frequency = match &parsed {
-            Parsed::Spec(fields) => stats::spec_frequency(fields),
+            Parsed::Spec(fields) => cached_spec_frequency(prefixed.expression, fields),
             Parsed::Every(delay) => stats::every_frequency(*delay),
         };
         Ok(Schedule {
@@ -242,4 +242,28 @@ impl Iterator for Runs<'_> {
         self.last = next;
         next
     }
+}
+
+/// Measuring a schedule walks its whole 400-year cycle (hundreds of microseconds); a stream of
+/// audit events repeats the same few schedules, so each thread remembers the last ones it
+/// measured. Bounded: the memo is cleared when it fills.
+fn cached_spec_frequency(expression: &str, fields: &parse::SpecFields) -> stats::Frequency {
+    use std::cell::RefCell;
+    use std::collections::HashMap;
+    const MAX_MEMO: usize = 1024;
+    thread_local! {
+        static MEMO: RefCell<HashMap<String, stats::Frequency>> = RefCell::new(HashMap::new());
+    }
+    MEMO.with(|memo| {
+        let mut memo = memo.borrow_mut();
+        if let Some(found) = memo.get(expression) {
+            return *found;
+        }
+        let measured = stats::spec_frequency(fields);
+        if memo.len() >= MAX_MEMO {
+            memo.clear();
+        }
+        memo.insert(expression.to_string(), measured);
+        measured
+    })
 }

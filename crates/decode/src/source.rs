@@ -331,11 +331,22 @@ impl SourceBlocks {
         } else {
             sniff_framing(without_bom, opts.format)
         };
-        let input = Box::new(Replay {
-            prefix: Cursor::new(prefix),
-            error: sniff_error,
-            rest: input,
-        });
+        // A plain file is reopened instead of replaying the sniffed prefix: `File` reads into
+        // uninitialised buffers, while a wrapper `Read` makes every block be zeroed first.
+        let reopened: Option<Box<dyn Read + Send>> = match (&source.kind, gzip, &sniff_error) {
+            (SourceKind::Path(path), false, None) => File::open(path)
+                .ok()
+                .map(|f| Box::new(f) as Box<dyn Read + Send>),
+            _ => None,
+        };
+        let input: Box<dyn Read + Send> = match reopened {
+            Some(file) => file,
+            None => Box::new(Replay {
+                prefix: Cursor::new(prefix),
+                error: sniff_error,
+                rest: input,
+            }),
+        };
         Ok(Self {
             name,
             format: opts.format,
