@@ -26,6 +26,10 @@ pub struct SigmaStats {
 /// The Sigma engine as a pipeline stage.
 pub struct SigmaStage {
     engine: Engine,
+    // The engine's field maps, copied once: the engine is borrowed mutably for correlations
+    // while an event still borrows its map.
+    audit_map: jobwarden_sigma::FieldMap,
+    generic_map: jobwarden_sigma::FieldMap,
     /// What it did.
     pub stats: SigmaStats,
 }
@@ -34,6 +38,8 @@ impl SigmaStage {
     /// A stage running `engine`.
     pub fn new(engine: Engine) -> SigmaStage {
         SigmaStage {
+            audit_map: engine.field_map(LogsourceKind::K8sAudit).clone(),
+            generic_map: engine.field_map(LogsourceKind::Generic).clone(),
             engine,
             stats: SigmaStats::default(),
         }
@@ -54,8 +60,7 @@ impl SigmaStage {
             return;
         };
         self.stats.evaluated += 1;
-        let map = self.engine.field_map(LogsourceKind::K8sAudit).clone();
-        let json = JsonEvent::new(&value, &map);
+        let json = JsonEvent::new(&value, &self.audit_map);
         let matches = self.engine.matches(LogsourceKind::K8sAudit, &json);
         if matches.is_empty() {
             return;
@@ -79,8 +84,7 @@ impl SigmaStage {
     /// any key of that name).
     pub fn push_generic(&mut self, value: &serde_json::Value, source: &str, out: &mut Vec<Alert>) {
         self.stats.evaluated += 1;
-        let map = self.engine.field_map(LogsourceKind::Generic).clone();
-        let json = JsonEvent::new(value, &map);
+        let json = JsonEvent::new(value, &self.generic_map);
         let matches = self.engine.matches(LogsourceKind::Generic, &json);
         let ctx = || AlertContext {
             evidence: vec![Evidence {

@@ -31,25 +31,19 @@ pub fn run(args: HuntArgs) -> anyhow::Result<Status> {
         (_, true) => Prefilter::parse_everything(),
         (None, false) => Prefilter::batch(),
         // Sigma matching is case-insensitive: its needles join the batch needles in a
-        // case-insensitive scan. Quotes are dropped so a needle also matches a value inside a
-        // GKE method name or an AKS/EKS escaped string; numbers are not reliable (GKE writes
-        // gRPC codes), and a rule without needles needs every line parsed.
+        // case-insensitive scan. The needles carry their key (`"verb":"create"`), which holds
+        // for kube-apiserver's compact JSON; entries of the cloud wrappers (GKE, AKS, EKS),
+        // where keys and values are spelt otherwise, are always candidates. A rule without
+        // needles needs every line parsed.
         (Some(stage), false) => match stage.needles() {
-            Some(needles) => {
-                let bare: Vec<String> = needles
+            Some(needles) => Prefilter::new_ascii_case_insensitive(
+                BATCH_NEEDLES
                     .iter()
-                    .map(|n| n.trim_matches('"').to_string())
-                    .filter(|n| !n.is_empty())
-                    .collect();
-                if bare.iter().any(|n| n.bytes().all(|b| b.is_ascii_digit())) {
-                    Prefilter::parse_everything()
-                } else {
-                    Prefilter::new_ascii_case_insensitive(
-                        BATCH_NEEDLES.iter().map(|s| s.to_string()).chain(bare),
-                    )
-                    .unwrap_or_else(|_| Prefilter::parse_everything())
-                }
-            }
+                    .chain(WRAPPER_NEEDLES.iter())
+                    .map(|s| s.to_string())
+                    .chain(needles),
+            )
+            .unwrap_or_else(|_| Prefilter::parse_everything()),
             None => Prefilter::parse_everything(),
         },
     };
@@ -358,6 +352,17 @@ impl Sink for HuntSink<'_> {
     }
 }
 
+/// Literals that mark an entry of a cloud wrapper (GKE Cloud Logging, AKS diagnostics, EKS
+/// CloudWatch): with Sigma rules loaded these are always parsed, since the rules' key-context
+/// needles only hold for raw audit events.
+const WRAPPER_NEEDLES: [&str; 5] = [
+    "\"protoPayload\"",
+    "kube-audit",
+    "\"message\":\"{",
+    "\"@message\":\"{",
+    "\"logEvents\"",
+];
+
 /// Load `--sigma` rules: errors are printed (file, line, construct) and counted; the valid
 /// rules run.
 fn load_sigma(args: &HuntArgs) -> anyhow::Result<(Option<SigmaStage>, usize)> {
@@ -368,8 +373,12 @@ fn load_sigma(args: &HuntArgs) -> anyhow::Result<(Option<SigmaStage>, usize)> {
     for err in &report.errors {
         eprintln!("jobwarden: sigma: {err}");
     }
-    // Key-context needles assume kube-apiserver's compact JSON; wrappers (GKE, AKS) differ.
-    let mut options = jobwarden_sigma::EngineOptions::default();
+    // Key-context needles assume kube-apiserver's compact JSON; wrapper entries are always
+    // candidates (see WRAPPER_NEEDLES).
+    let mut options = jobwarden_sigma::EngineOptions {
+        key_context_needles: true,
+        ..jobwarden_sigma::EngineOptions::default()
+    };
     if args.sigma_sigmahq_fields {
         options.k8s_audit = jobwarden_sigma::k8s_sigmahq_map();
     }
