@@ -86,7 +86,8 @@ run() {
     local total=0 id
     while read -r id; do
         total=$((total + 1))
-        if grep -F "\"audit_id\":\"$id\"" "$out" | grep -q -E '"severity":"(medium|high|critical)"'; then
+        # Not `grep -q`: under pipefail its early exit would SIGPIPE the first grep.
+        if grep -F "\"audit_id\":\"$id\"" "$out" | grep -E '"severity":"(medium|high|critical)"' >/dev/null; then
             found=$((found + 1))
         fi
     done < <(sed -n 's/.*"audit_id":"\([^"]*\)".*/\1/p' "$manifest")
