@@ -2,34 +2,13 @@
 //! expected severity, benign look-alikes must stay below medium), the real events of
 //! `../shared/corpus`, bad input, and the output contract.
 
+use jobwarden_testkit::{repo_root as repo, shared};
 use serde_json::Value;
 use std::io::Write;
-use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
 fn exe() -> &'static str {
     env!("CARGO_BIN_EXE_jobwarden")
-}
-
-fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
-/// `../shared` (or `$JOBWARDEN_SHARED`); `None` with a message when absent, a failure under CI.
-fn shared() -> Option<PathBuf> {
-    let dir = std::env::var_os("JOBWARDEN_SHARED")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| repo().join("../shared"));
-    if dir.is_dir() {
-        return Some(dir);
-    }
-    assert!(
-        std::env::var("CI").as_deref() != Ok("true"),
-        "shared data not found at {} (set JOBWARDEN_SHARED); required under CI=true",
-        dir.display()
-    );
-    eprintln!("skipping: shared data not found at {}", dir.display());
-    None
 }
 
 fn hunt(args: &[&str]) -> Output {

@@ -1,33 +1,14 @@
 //! End-to-end tests of `jobwarden scan`: Pod Security Standards conformance over the upstream
 //! fixtures, SARIF validity, bad input.
 
+use jobwarden_testkit::{repo_root as repo, shared};
 use serde_json::Value;
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Output};
 
 fn exe() -> &'static str {
     env!("CARGO_BIN_EXE_jobwarden")
-}
-
-fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
-fn shared() -> Option<PathBuf> {
-    let dir = std::env::var_os("JOBWARDEN_SHARED")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| repo().join("../shared"));
-    if dir.is_dir() {
-        return Some(dir);
-    }
-    assert!(
-        std::env::var("CI").as_deref() != Ok("true"),
-        "shared data not found at {} (set JOBWARDEN_SHARED); required under CI=true",
-        dir.display()
-    );
-    eprintln!("skipping: shared data not found at {}", dir.display());
-    None
 }
 
 fn scan(args: &[&str]) -> Output {

@@ -1,28 +1,12 @@
 //! End-to-end tests of `jobwarden who-can` and of `scan`'s M1018 findings over the Kubernetes
 //! bootstrap RBAC policy.
 
+use jobwarden_testkit::shared;
 use serde_json::Value;
-use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 fn exe() -> &'static str {
     env!("CARGO_BIN_EXE_jobwarden")
-}
-
-fn shared() -> Option<PathBuf> {
-    let dir = std::env::var_os("JOBWARDEN_SHARED")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared"));
-    if dir.is_dir() {
-        return Some(dir);
-    }
-    assert!(
-        std::env::var("CI").as_deref() != Ok("true"),
-        "shared data not found at {} (set JOBWARDEN_SHARED); required under CI=true",
-        dir.display()
-    );
-    eprintln!("skipping: shared data not found at {}", dir.display());
-    None
 }
 
 fn run(args: &[&str]) -> Output {

@@ -197,13 +197,7 @@ mod tests {
         ids.dedup();
         assert_eq!(ids.len(), all.len(), "duplicate rule id across families");
         for m in &all {
-            for section in [
-                "## What it detects",
-                "## Why it matters",
-                "## Example",
-                "## False positives",
-                "## Response",
-            ] {
+            for section in jobwarden_model::RULE_DOC_SECTIONS {
                 assert!(m.docs.contains(section), "{} lacks {section}", m.id);
             }
             assert!(

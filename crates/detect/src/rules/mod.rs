@@ -24,37 +24,7 @@ mod manual_job_template_differs;
 mod risky_job_template;
 mod scripted_client_batch_write;
 
-/// How mature a rule is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Status {
-    /// New; behaviour may change.
-    Preview,
-    /// Behaviour is stable.
-    Stable,
-}
-
-/// A rule's identity and documentation.
-#[derive(Debug, serde::Serialize)]
-pub struct RuleMeta {
-    /// Stable id, never reused (`JW-AUD-0001`).
-    pub id: &'static str,
-    /// Names the bad thing (`risky-job-template`).
-    pub slug: &'static str,
-    /// Title for alerts.
-    pub title: &'static str,
-    /// The highest severity the rule can give (for listings and SARIF).
-    pub max_severity: Severity,
-    /// MITRE ATT&CK technique ids.
-    pub attack: &'static [&'static str],
-    /// Maturity.
-    pub status: Status,
-    /// First version with the rule.
-    pub since: &'static str,
-    /// Markdown with the sections `## What it detects`, `## Why it matters`, `## Example`,
-    /// `## False positives` and `## Response`.
-    pub docs: &'static str,
-}
+pub use jobwarden_model::{RuleMeta, RuleStatus as Status};
 
 /// A rule's verdict on one request.
 #[derive(Debug, Clone)]
@@ -132,13 +102,7 @@ mod tests {
         for r in &rules {
             let m = r.meta();
             assert!(m.id.starts_with("JW-AUD-") && m.id.len() == 11, "{}", m.id);
-            for section in [
-                "## What it detects",
-                "## Why it matters",
-                "## Example",
-                "## False positives",
-                "## Response",
-            ] {
+            for section in jobwarden_model::RULE_DOC_SECTIONS {
                 assert!(m.docs.contains(section), "{} lacks {section}", m.id);
             }
             assert!(

@@ -22,38 +22,7 @@ mod proxy_mining_pool;
 mod raw_api_batch_request;
 mod static_pod_manifest_write;
 
-/// How mature a rule is (the same scale as the audit rules).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Status {
-    /// New; behaviour may change.
-    Preview,
-    /// Behaviour is stable.
-    Stable,
-}
-
-/// A rule's identity and documentation, shaped like the audit rules' `RuleMeta` so listings
-/// can show both packs the same way.
-#[derive(Debug, serde::Serialize)]
-pub struct RuleMeta {
-    /// Stable id, never reused (`JW-HOST-0001`).
-    pub id: &'static str,
-    /// Names the bad thing (`kubectl-batch-write`).
-    pub slug: &'static str,
-    /// Title for alerts.
-    pub title: &'static str,
-    /// The highest severity the rule can give.
-    pub max_severity: Severity,
-    /// MITRE ATT&CK technique ids.
-    pub attack: &'static [&'static str],
-    /// Maturity.
-    pub status: Status,
-    /// First version with the rule.
-    pub since: &'static str,
-    /// Markdown with the sections `## What it detects`, `## Why it matters`, `## Example`,
-    /// `## False positives` and `## Response`.
-    pub docs: &'static str,
-}
+pub use jobwarden_model::{RuleMeta, RuleStatus as Status};
 
 /// What the detector knows about one record when the rules run.
 #[derive(Debug)]
