@@ -1,7 +1,7 @@
 //! One incident per intrusion: ties a process on a host that wrote a CronJob or Job (kubectl,
 //! curl to the API) to the audit request that did it, and that request to the containers the
 //! object later ran on the nodes — the provenance chain
-//! `process -> audit request -> CronJob/Job -> container`.
+//! `process -> audit request -> CronJob/Job -> container -> file`.
 //!
 //! A host intent matches an audit alert when the kind agrees (or the command line did not say),
 //! the namespace and name agree where both are known, and the times are within
@@ -36,6 +36,10 @@ pub struct BatchContainer {
     pub host: Option<String>,
     /// `file:line`.
     pub source: String,
+    /// What happened, for the provenance chain (`container: alpine:3.19 on node n1`).
+    pub what: String,
+    /// Container start or file write.
+    pub kind: EvidenceKind,
 }
 
 #[derive(Debug, Clone)]
@@ -59,18 +63,57 @@ impl Correlator {
         self.intents.extend(intents);
     }
 
-    /// Remember a container when it belongs to a Job or CronJob.
+    /// Remember a container start when it belongs to a Job or CronJob.
     pub fn add_container(
         &mut self,
         context: &jobwarden_host::ContainerContext,
         host: Option<&str>,
         source: String,
     ) {
+        let what = format!(
+            "container: {} on node {}",
+            context.image.as_deref().unwrap_or("?"),
+            host.unwrap_or("?")
+        );
+        self.add_batch_event(context, host, source, what, EvidenceKind::Container);
+    }
+
+    /// Remember a file written from a container of a Job or CronJob (node cron paths, static
+    /// pod manifests, anything the host decoders saw).
+    pub fn add_file(&mut self, file: &jobwarden_host::FileEvent, source: String) {
+        let what = format!(
+            "file: {} written by {} in pod {} on node {}",
+            file.path,
+            file.exe.as_deref().unwrap_or("?"),
+            file.container.pod.as_deref().unwrap_or("?"),
+            file.host.as_deref().unwrap_or("?")
+        );
+        self.add_batch_event(
+            &file.container,
+            file.host.as_deref(),
+            source,
+            what,
+            EvidenceKind::File,
+        );
+    }
+
+    fn add_batch_event(
+        &mut self,
+        context: &jobwarden_host::ContainerContext,
+        host: Option<&str>,
+        source: String,
+        what: String,
+        kind: EvidenceKind,
+    ) {
         let Some(owner) = batch_owner(context) else {
             return;
         };
         // One line can yield both a process and a container record (Tetragon's first exec).
-        if self.containers.last().is_some_and(|c| c.source == source) {
+        if self
+            .containers
+            .last()
+            .is_some_and(|c| c.source == source && c.kind == kind)
+        {
             return;
         }
         if self.containers.len() >= MAX_KEPT {
@@ -84,6 +127,8 @@ impl Correlator {
             image: context.image.clone(),
             host: host.map(str::to_string),
             source,
+            what,
+            kind,
         });
     }
 
@@ -177,15 +222,10 @@ impl Correlator {
                         _ => c.job.as_deref() == name,
                     }
             }) {
-                provenance.push(format!(
-                    "container: {} on node {} ({})",
-                    c.image.as_deref().unwrap_or("?"),
-                    c.host.as_deref().unwrap_or("?"),
-                    c.source
-                ));
+                provenance.push(format!("{} ({})", c.what, c.source));
                 evidence.push(Evidence {
                     source: c.source.clone(),
-                    kind: EvidenceKind::Container,
+                    kind: c.kind,
                     audit_id: None,
                     detail: Default::default(),
                 });

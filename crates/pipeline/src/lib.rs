@@ -309,6 +309,9 @@ fn run_host(
                     if let Some((context, host)) = container {
                         correlator.add_container(context, host, location.to_string());
                     }
+                    if let HostRecord::File(file) = &record {
+                        correlator.add_file(file, location.to_string());
+                    }
                     for alert in alerts.drain(..) {
                         sink.alert(alert);
                     }
