@@ -30,6 +30,10 @@ pub struct SigmaStage {
     // while an event still borrows its map.
     audit_map: jobwarden_sigma::FieldMap,
     generic_map: jobwarden_sigma::FieldMap,
+    // Whether any audit rule can read the request or response bodies (a field under them, a
+    // mapped name, keywords). If none can, they are left out of the event the rules see,
+    // which is most of the cost of building it.
+    needs_bodies: bool,
     /// What it did.
     pub stats: SigmaStats,
 }
@@ -37,8 +41,20 @@ pub struct SigmaStage {
 impl SigmaStage {
     /// A stage running `engine`.
     pub fn new(engine: Engine) -> SigmaStage {
+        let mapped = engine.field_map(LogsourceKind::K8sAudit).clone();
+        // With raw paths (no mapping, no leaf fallback) only names under the bodies reach
+        // them; any other mapping may route a name into a body.
+        let raw_paths = mapped == jobwarden_sigma::FieldMap::raw();
+        let needs_bodies = !raw_paths
+            || engine.rules().iter().any(|r| {
+                r.uses_keywords
+                    || r.fields.iter().any(|f| {
+                        f.name.starts_with("requestObject") || f.name.starts_with("responseObject")
+                    })
+            });
         SigmaStage {
-            audit_map: engine.field_map(LogsourceKind::K8sAudit).clone(),
+            needs_bodies,
+            audit_map: mapped,
             generic_map: engine.field_map(LogsourceKind::Generic).clone(),
             engine,
             stats: SigmaStats::default(),
@@ -56,7 +72,12 @@ impl SigmaStage {
         if matches!(event.stage, Stage::RequestReceived | Stage::ResponseStarted) {
             return;
         }
-        let Ok(value) = serde_json::to_value(event) else {
+        let value = if self.needs_bodies {
+            serde_json::to_value(event)
+        } else {
+            serde_json::to_value(WithoutBodies(event))
+        };
+        let Ok(value) = value else {
             return;
         };
         self.stats.evaluated += 1;
@@ -123,6 +144,46 @@ impl SigmaStage {
                 ));
             }
         }
+    }
+}
+
+/// An audit event serialised without `requestObject` and `responseObject`.
+struct WithoutBodies<'a>(&'a AuditEvent);
+
+impl serde::Serialize for WithoutBodies<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let e = self.0;
+        let mut map = serializer.serialize_map(None)?;
+        map.serialize_entry("auditID", &e.audit_id)?;
+        map.serialize_entry("stage", &e.stage)?;
+        if let Some(level) = &e.level {
+            map.serialize_entry("level", level)?;
+        }
+        map.serialize_entry("verb", &e.verb)?;
+        map.serialize_entry("requestURI", &e.request_uri)?;
+        map.serialize_entry("user", &e.user)?;
+        if let Some(imp) = &e.impersonated_user {
+            map.serialize_entry("impersonatedUser", imp)?;
+        }
+        map.serialize_entry("sourceIPs", &e.source_ips)?;
+        if let Some(ua) = &e.user_agent {
+            map.serialize_entry("userAgent", ua)?;
+        }
+        if let Some(o) = &e.object_ref {
+            map.serialize_entry("objectRef", o)?;
+        }
+        if let Some(s) = &e.response_status {
+            map.serialize_entry("responseStatus", s)?;
+        }
+        if let Some(t) = &e.request_received_timestamp {
+            map.serialize_entry("requestReceivedTimestamp", t)?;
+        }
+        if let Some(t) = &e.stage_timestamp {
+            map.serialize_entry("stageTimestamp", t)?;
+        }
+        map.serialize_entry("annotations", &e.annotations)?;
+        map.end()
     }
 }
 
