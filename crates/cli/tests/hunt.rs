@@ -567,3 +567,39 @@ fn sigmahq_regression_events_match_their_rules_as_generic_json() {
         misses.join("\n")
     );
 }
+
+#[test]
+fn host_address_map_decides_which_requests_a_host_made() {
+    let dir = repo().join("tests/data/incidents");
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let incidents_with = |addresses: &str| {
+        let cfg = tmp.path().join("c.yaml");
+        std::fs::write(
+            &cfg,
+            format!("host:\n  addresses:\n    jump-02: [{addresses}]\n"),
+        )
+        .expect("write");
+        let out = hunt(&[
+            "--format",
+            "jsonl",
+            "-q",
+            "-c",
+            cfg.to_str().expect("path"),
+            dir.to_str().expect("path"),
+        ]);
+        alerts(&out)
+            .iter()
+            .filter(|a| a["rule"]["id"] == "JW-COR-0001")
+            .count()
+    };
+    assert_eq!(
+        incidents_with("193.142.146.35"),
+        1,
+        "the audit request came from jump-02's address"
+    );
+    assert_eq!(
+        incidents_with("10.9.9.9"),
+        0,
+        "jump-02 never talks from the request's address"
+    );
+}

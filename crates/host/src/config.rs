@@ -22,6 +22,10 @@ pub struct HostConfig {
     pub recon_window_secs: i64,
     /// Most batch intents kept for correlation (oldest dropped first).
     pub max_intents: usize,
+    /// Host name → the addresses its API requests reach the apiserver from (as audit
+    /// `sourceIPs` shows them). When a host is listed, its commands only join audit requests
+    /// from those addresses; otherwise the client's user agent and the time window decide.
+    pub addresses: BTreeMap<String, Vec<String>>,
 }
 
 impl Default for HostConfig {
@@ -33,6 +37,7 @@ impl Default for HostConfig {
             severity_overrides: BTreeMap::new(),
             recon_window_secs: 900,
             max_intents: 100_000,
+            addresses: BTreeMap::new(),
         }
     }
 }

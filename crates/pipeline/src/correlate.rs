@@ -50,6 +50,7 @@ struct AuditWrite {
 /// Collects host intents, containers and audit alerts; [`Correlator::incidents`] joins them.
 #[derive(Debug, Default)]
 pub struct Correlator {
+    addresses: BTreeMap<String, Vec<String>>,
     intents: Vec<BatchIntent>,
     containers: Vec<BatchContainer>,
     writes: BTreeMap<String, AuditWrite>,
@@ -58,6 +59,15 @@ pub struct Correlator {
 }
 
 impl Correlator {
+    /// A correlator that joins a host's commands only to audit requests from the addresses
+    /// `addresses` lists for it (hosts not listed: user agent and time window).
+    pub fn with_addresses(addresses: BTreeMap<String, Vec<String>>) -> Correlator {
+        Correlator {
+            addresses,
+            ..Correlator::default()
+        }
+    }
+
     /// Remember the batch writes seen on hosts.
     pub fn add_intents(&mut self, intents: Vec<BatchIntent>) {
         self.intents.extend(intents);
@@ -176,7 +186,10 @@ impl Correlator {
             let Some(time) = a.time.parse::<jiff::Timestamp>().ok() else {
                 continue;
             };
-            let intent = self.intents.iter().find(|i| intent_matches(i, a, time));
+            let intent = self
+                .intents
+                .iter()
+                .find(|i| intent_matches(i, a, time) && self.same_origin(i, a));
             let Some(intent) = intent else { continue };
             let mut evidence = vec![Evidence {
                 source: intent.source.clone(),
@@ -262,6 +275,22 @@ impl Correlator {
             });
         }
         out
+    }
+}
+
+impl Correlator {
+    /// The request came from the host (its mapped addresses), or, for unmapped hosts, from the
+    /// same kind of client (`kubectl` → `kubectl/...` user agent).
+    fn same_origin(&self, i: &BatchIntent, a: &Alert) -> bool {
+        if let Some(ips) = i.host.as_ref().and_then(|h| self.addresses.get(h)) {
+            return a.actor.source_ips.iter().any(|ip| ips.contains(ip));
+        }
+        match (&a.actor.user_agent, i.client.is_empty()) {
+            (Some(ua), false) => ua
+                .to_ascii_lowercase()
+                .starts_with(&i.client.to_ascii_lowercase()),
+            _ => true,
+        }
     }
 }
 

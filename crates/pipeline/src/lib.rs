@@ -113,7 +113,7 @@ pub fn run(
             run_generic(src, stage, &mut stats, sink);
         }
     }
-    let mut correlator = correlate::Correlator::default();
+    let mut correlator = correlate::Correlator::with_addresses(options.host.addresses.clone());
     if !host_sources.is_empty() {
         run_host(
             &host_sources,
