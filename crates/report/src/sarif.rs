@@ -16,10 +16,11 @@ use std::path::Path;
 const SARIF_SCHEMA: &str = "https://json.schemastore.org/sarif-2.1.0.json";
 const SARIF_VERSION: &str = "2.1.0";
 const TOOL_NAME: &str = "jobwarden";
-/// The package's `repository` when the manifest inherits it, else the workspace's value.
-const TOOL_URI: &str = match env!("CARGO_PKG_REPOSITORY").as_bytes() {
-    [] => "https://example.invalid/jobwarden",
-    _ => env!("CARGO_PKG_REPOSITORY"),
+/// The package's `repository`, when the manifest names one (`informationUri` is optional in
+/// SARIF; no made-up address is written).
+const TOOL_URI: Option<&str> = match env!("CARGO_PKG_REPOSITORY").as_bytes() {
+    [] => None,
+    _ => Some(env!("CARGO_PKG_REPOSITORY")),
 };
 
 /// Documentation of one check, written as a SARIF rule.
@@ -80,7 +81,8 @@ struct Driver<'a> {
     name: &'static str,
     version: &'a str,
     semantic_version: &'a str,
-    information_uri: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    information_uri: Option<&'a str>,
     rules: Vec<Rule>,
 }
 
@@ -393,7 +395,7 @@ pub fn write_sarif_with(
                     name: TOOL_NAME,
                     version,
                     semantic_version: version,
-                    information_uri: options.information_uri.unwrap_or(TOOL_URI),
+                    information_uri: options.information_uri.or(TOOL_URI),
                     rules: docs.iter().map(rule_from_doc).collect(),
                 },
             },
@@ -487,9 +489,10 @@ mod tests {
         assert_eq!(driver["name"], "jobwarden");
         assert_eq!(driver["version"], "1.2.3");
         assert!(
-            driver["informationUri"]
-                .as_str()
-                .is_some_and(|u| u.starts_with("https://"))
+            driver.get("informationUri").is_none()
+                || driver["informationUri"]
+                    .as_str()
+                    .is_some_and(|u| u.starts_with("https://"))
         );
         let rules = driver["rules"].as_array().expect("rules");
         assert_eq!(rules.len(), 2);
