@@ -603,3 +603,48 @@ fn host_address_map_decides_which_requests_a_host_made() {
         "jump-02 never talks from the request's address"
     );
 }
+
+#[test]
+fn sigma_rules_can_use_jobwardens_judgement_as_derived_fields() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let rule = tmp.path().join("derived.yml");
+    std::fs::write(
+        &rule,
+        "title: Frequent CronJob running a reverse shell or as privileged, written by a person\n\
+         id: 6f1c2d9e-0b1a-4c55-9d3e-7a1b2c3d4e5f\n\
+         level: high\n\
+         tags: [attack.t1053.007]\n\
+         logsource: {product: kubernetes, service: audit}\n\
+         detection:\n\
+         \x20 sel:\n\
+         \x20   verb: create\n\
+         \x20   jobwarden.creatorClass: human\n\
+         \x20 risky:\n\
+         \x20   - jobwarden.privileged: true\n\
+         \x20   - jobwarden.findings|contains: command\n\
+         \x20 condition: sel and risky\n",
+    )
+    .expect("write");
+    let attack =
+        repo().join("tests/data/scenarios/attack/stolen-admin-kubeconfig-cronjob-curl-sh.jsonl");
+    let benign = repo().join("tests/data/scenarios/benign/sre-kubectl-apply-clean-cronjob.jsonl");
+    let run = |log: &std::path::Path| {
+        alerts(&hunt(&[
+            "--format",
+            "jsonl",
+            "-q",
+            "--sigma",
+            rule.to_str().expect("path"),
+            log.to_str().expect("path"),
+        ]))
+        .into_iter()
+        .filter(|a| a["rule"]["id"] == "6f1c2d9e-0b1a-4c55-9d3e-7a1b2c3d4e5f")
+        .count()
+    };
+    assert_eq!(
+        run(&attack),
+        1,
+        "curl | sh in a CronJob created by a stolen admin kubeconfig"
+    );
+    assert_eq!(run(&benign), 0, "an SRE's clean CronJob");
+}

@@ -3,13 +3,18 @@
 //! `user.username`, ...); matches become alerts (`rule.origin: sigma:<file>`) and feed the
 //! correlation rules, whose hits become alerts too.
 //!
+//! Writes of CronJobs and Jobs also carry jobwarden's judgement as derived fields under
+//! `jobwarden.` (see [`DERIVED_FIELDS`]), so a Sigma rule can say what the raw audit event
+//! cannot: `jobwarden.privileged: true`, `jobwarden.runsPerDay|gte: 288`,
+//! `jobwarden.findings|contains: command.reverseShell`.
+//!
 //! Stage records other than the final one (RequestReceived, ResponseStarted) are not
 //! evaluated: the final record of a request carries the same fields plus its outcome, so a rule
 //! fires once per request.
 
 use jobwarden_model::{Actor, Alert, AuditEvent, Evidence, EvidenceKind, Stage, Subject};
 use jobwarden_sigma::{
-    AlertContext, Engine, JsonEvent, LogsourceKind, correlation_alert, match_alert,
+    AlertContext, Engine, JsonEvent, LogsourceKind, OverlayEvent, correlation_alert, match_alert,
 };
 
 /// Counters for the summary.
@@ -23,9 +28,54 @@ pub struct SigmaStats {
     pub correlation_hits: u64,
 }
 
+/// The derived fields of batch writes, documented for rule writers.
+pub const DERIVED_FIELDS: &[(&str, &str)] = &[
+    ("jobwarden.kind", "CronJob or Job"),
+    (
+        "jobwarden.privileged",
+        "true when a container is privileged",
+    ),
+    (
+        "jobwarden.hostNamespaces",
+        "hostPID, hostIPC, hostNetwork that are true",
+    ),
+    ("jobwarden.hostPaths", "hostPath volume paths"),
+    ("jobwarden.images", "container images"),
+    (
+        "jobwarden.commands",
+        "each container's command and args, joined",
+    ),
+    (
+        "jobwarden.serviceAccount",
+        "the pod template's service account",
+    ),
+    (
+        "jobwarden.findings",
+        "the policy core's check ids (template.*, cronjob.*)",
+    ),
+    (
+        "jobwarden.maxSeverity",
+        "the worst finding's severity (info .. critical)",
+    ),
+    ("jobwarden.schedule", "the CronJob schedule"),
+    (
+        "jobwarden.runsPerDay",
+        "average runs per day of the schedule",
+    ),
+    (
+        "jobwarden.creatorClass",
+        "controller, node, trusted-automation, anonymous, pod-service-account, service-account, human",
+    ),
+    (
+        "jobwarden.client",
+        "kubectl, helm, control-plane, scripted-http-client, sdk, missing, other",
+    ),
+];
+
 /// The Sigma engine as a pipeline stage.
 pub struct SigmaStage {
     engine: Engine,
+    config: jobwarden_detect::Config,
     // The engine's field maps, copied once: the engine is borrowed mutably for correlations
     // while an event still borrows its map.
     audit_map: jobwarden_sigma::FieldMap,
@@ -39,8 +89,8 @@ pub struct SigmaStage {
 }
 
 impl SigmaStage {
-    /// A stage running `engine`.
-    pub fn new(engine: Engine) -> SigmaStage {
+    /// A stage running `engine`; `config` is the detection config, for the derived fields.
+    pub fn new(engine: Engine, config: jobwarden_detect::Config) -> SigmaStage {
         let mapped = engine.field_map(LogsourceKind::K8sAudit).clone();
         // With raw paths (no mapping, no leaf fallback) only names under the bodies reach
         // them; any other mapping may route a name into a body.
@@ -53,6 +103,7 @@ impl SigmaStage {
                     })
             });
         SigmaStage {
+            config,
             needs_bodies,
             audit_map: mapped,
             generic_map: engine.field_map(LogsourceKind::Generic).clone(),
@@ -81,7 +132,9 @@ impl SigmaStage {
             return;
         };
         self.stats.evaluated += 1;
-        let json = JsonEvent::new(&value, &self.audit_map);
+        let derived = derived_fields(event, &self.config);
+        let base = JsonEvent::new(&value, &self.audit_map);
+        let json = OverlayEvent::new(&base, &derived);
         let matches = self.engine.matches(LogsourceKind::K8sAudit, &json);
         if matches.is_empty() {
             return;
@@ -145,6 +198,61 @@ impl SigmaStage {
             }
         }
     }
+}
+
+/// jobwarden's judgement of a CronJob or Job write, as `{"jobwarden": {...}}`; `Null` for other
+/// events.
+fn derived_fields(event: &AuditEvent, config: &jobwarden_detect::Config) -> serde_json::Value {
+    use jobwarden_detect::analysis::batch_kind;
+    use jobwarden_detect::facts::TemplateFacts;
+    use jobwarden_detect::identity::ActorClass;
+    let Some(kind) = batch_kind(event) else {
+        return serde_json::Value::Null;
+    };
+    let object = [&event.response_object, &event.request_object]
+        .into_iter()
+        .flatten()
+        .find(|o| o.get("spec").is_some());
+    let identity = jobwarden_detect::identity::classify(event, config);
+    let creator_class = match identity.class {
+        ActorClass::Controller(_) => "controller",
+        ActorClass::Node(_) => "node",
+        ActorClass::TrustedAutomation(_) => "trusted-automation",
+        ActorClass::Anonymous => "anonymous",
+        ActorClass::PodServiceAccount { .. } => "pod-service-account",
+        ActorClass::ServiceAccount { .. } => "service-account",
+        ActorClass::Human(_) => "human",
+    };
+    let mut fields = serde_json::json!({
+        "kind": kind.as_str(),
+        "creatorClass": creator_class,
+        "client": identity.client.as_str(),
+    });
+    if let Some(obj) = object {
+        let facts = TemplateFacts::of(obj);
+        let findings = jobwarden_detect::judge::judge_object(obj, event.namespace(), config);
+        let runs_per_day = facts
+            .schedule
+            .as_deref()
+            .and_then(|s| jobwarden_cronspec::Schedule::parse(s).ok())
+            .map(|s| s.runs_per_day());
+        let extra = serde_json::json!({
+            "privileged": facts.containers.values().any(|c| c.privileged),
+            "hostNamespaces": facts.host_namespaces,
+            "hostPaths": facts.host_paths,
+            "images": facts.images(),
+            "commands": facts.command_lines(),
+            "serviceAccount": facts.service_account,
+            "findings": findings.iter().map(|f| f.check.clone()).collect::<Vec<_>>(),
+            "maxSeverity": findings.first().map(|f| f.severity.as_str()),
+            "schedule": facts.schedule,
+            "runsPerDay": runs_per_day,
+        });
+        if let (Some(map), serde_json::Value::Object(more)) = (fields.as_object_mut(), extra) {
+            map.extend(more);
+        }
+    }
+    serde_json::json!({ "jobwarden": fields })
 }
 
 /// An audit event serialised without `requestObject` and `responseObject`.

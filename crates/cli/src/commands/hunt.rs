@@ -26,7 +26,7 @@ pub fn run(args: HuntArgs) -> anyhow::Result<Status> {
         }
         None => Config::default(),
     };
-    let (mut sigma, sigma_errors) = load_sigma(&args)?;
+    let (mut sigma, sigma_errors) = load_sigma(&args, &config)?;
     let prefilter = match (&sigma, args.no_prefilter) {
         (_, true) => Prefilter::parse_everything(),
         (None, false) => Prefilter::batch(),
@@ -365,7 +365,7 @@ const WRAPPER_NEEDLES: [&str; 5] = [
 
 /// Load `--sigma` rules: errors are printed (file, line, construct) and counted; the valid
 /// rules run.
-fn load_sigma(args: &HuntArgs) -> anyhow::Result<(Option<SigmaStage>, usize)> {
+fn load_sigma(args: &HuntArgs, config: &Config) -> anyhow::Result<(Option<SigmaStage>, usize)> {
     if args.sigma.is_empty() {
         return Ok((None, 0));
     }
@@ -384,5 +384,8 @@ fn load_sigma(args: &HuntArgs) -> anyhow::Result<(Option<SigmaStage>, usize)> {
     }
     let engine = jobwarden_sigma::Engine::new(report.rules, options)
         .map_err(|e| anyhow::anyhow!("sigma rules: {e}"))?;
-    Ok((Some(SigmaStage::new(engine)), report.errors.len()))
+    Ok((
+        Some(SigmaStage::new(engine, config.clone())),
+        report.errors.len(),
+    ))
 }
