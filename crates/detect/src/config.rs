@@ -283,7 +283,7 @@ impl Config {
 }
 
 /// `*` globs, the same matcher the policy core uses for its patterns.
-pub use jobwarden_policy::template::glob_match;
+pub use jobwarden_model::glob_match;
 
 #[cfg(test)]
 mod tests {

@@ -12,11 +12,13 @@
 pub mod alert;
 pub mod audit;
 pub mod finding;
+pub mod pattern;
 pub mod rule;
 pub mod severity;
 
 pub use alert::{ALERT_SCHEMA, Actor, Alert, Evidence, EvidenceKind, RuleRef, Subject};
 pub use audit::{AuditEvent, ObjectRef, Outcome, ResponseStatus, Stage, UserInfo};
 pub use finding::{FINDING_SCHEMA, Finding, FindingCategory, Location, ObjectId, PssRef};
+pub use pattern::glob_match;
 pub use rule::{RULE_DOC_SECTIONS, RuleMeta, RuleStatus};
 pub use severity::Severity;

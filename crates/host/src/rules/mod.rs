@@ -106,6 +106,32 @@ pub fn find<'a>(rules: &'a [Box<dyn Rule>], key: &str) -> Option<&'a dyn Rule> {
 }
 
 /// Shorthand for detail entries.
+/// A file write on a node, from a file event or from a process whose command line writes to
+/// a path `wanted` accepts: (path as written, writing executable, from a container, host).
+pub(crate) fn node_file_write(
+    facts: &Facts<'_>,
+    wanted: impl Fn(&str) -> bool,
+) -> Option<(String, Option<String>, bool, Option<String>)> {
+    match facts.record {
+        HostRecord::File(f) => Some((
+            f.path.clone(),
+            f.exe.clone(),
+            f.container.is_known(),
+            f.host.clone(),
+        )),
+        HostRecord::Process(p) => {
+            let target = facts.writes_to.iter().find(|t| wanted(t))?;
+            Some((
+                target.clone(),
+                p.exe.clone(),
+                facts.context.as_ref().is_some_and(|c| c.in_container()),
+                p.host.clone(),
+            ))
+        }
+        _ => None,
+    }
+}
+
 pub(crate) fn detail(key: &'static str, value: impl Into<Value>) -> (&'static str, Value) {
     (key, value.into())
 }

@@ -1,8 +1,8 @@
 //! JW-HOST-0005: a file written into a node's cron directories.
 
-use super::{Facts, Hit, Rule, RuleMeta, Status, detail};
+use super::{Facts, Hit, Rule, RuleMeta, Status, detail, node_file_write};
 use crate::config::HostConfig;
-use crate::event::{HostRecord, basename};
+use crate::event::basename;
 use jobwarden_model::{Severity, Subject};
 
 /// See [`META`].
@@ -104,27 +104,8 @@ impl Rule for NodeCronWrite {
     }
 
     fn check(&self, facts: &Facts<'_>, _config: &HostConfig) -> Option<Hit> {
-        let (path, exe, in_container, host) = match facts.record {
-            HostRecord::File(f) => (
-                f.path.clone(),
-                f.exe.clone(),
-                f.container.is_known(),
-                f.host.clone(),
-            ),
-            HostRecord::Process(p) => {
-                let target = facts
-                    .writes_to
-                    .iter()
-                    .find(|t| is_cron_path(&node_path(t).0))?;
-                (
-                    target.clone(),
-                    p.exe.clone(),
-                    facts.context.as_ref().is_some_and(|c| c.in_container()),
-                    p.host.clone(),
-                )
-            }
-            _ => return None,
-        };
+        let (path, exe, in_container, host) =
+            node_file_write(facts, |t| is_cron_path(&node_path(t).0))?;
         let (node, via_mount) = node_path(&path);
         if !is_cron_path(&node) {
             return None;

@@ -1,9 +1,9 @@
 //! JW-HOST-0006: a static pod manifest written on a node.
 
 use super::node_cron_write::node_path;
-use super::{Facts, Hit, Rule, RuleMeta, Status, detail};
+use super::{Facts, Hit, Rule, RuleMeta, Status, detail, node_file_write};
 use crate::config::HostConfig;
-use crate::event::{HostRecord, basename};
+use crate::event::basename;
 use jobwarden_model::{Severity, Subject};
 
 /// See [`META`].
@@ -52,27 +52,9 @@ impl Rule for StaticPodManifestWrite {
     }
 
     fn check(&self, facts: &Facts<'_>, _config: &HostConfig) -> Option<Hit> {
-        let (path, exe, in_container, host) = match facts.record {
-            HostRecord::File(f) => (
-                f.path.clone(),
-                f.exe.clone(),
-                f.container.is_known(),
-                f.host.clone(),
-            ),
-            HostRecord::Process(p) => {
-                let target = facts
-                    .writes_to
-                    .iter()
-                    .find(|t| node_path(t).0.starts_with("/etc/kubernetes/manifests/"))?;
-                (
-                    target.clone(),
-                    p.exe.clone(),
-                    facts.context.as_ref().is_some_and(|c| c.in_container()),
-                    p.host.clone(),
-                )
-            }
-            _ => return None,
-        };
+        let (path, exe, in_container, host) = node_file_write(facts, |t| {
+            node_path(t).0.starts_with("/etc/kubernetes/manifests/")
+        })?;
         let (node, via_mount) = node_path(&path);
         let file = node.strip_prefix("/etc/kubernetes/manifests/")?;
         if file.is_empty()

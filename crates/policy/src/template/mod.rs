@@ -146,27 +146,7 @@ impl Default for TemplatePolicy {
     }
 }
 
-/// Match `text` against a glob where `*` matches any run of characters.
-pub fn glob_match(pattern: &str, text: &str) -> bool {
-    let mut parts = pattern.split('*');
-    let Some(first) = parts.next() else {
-        return pattern == text;
-    };
-    let Some(mut rest) = text.strip_prefix(first) else {
-        return false;
-    };
-    let pieces: Vec<&str> = parts.collect();
-    let Some((last, middle)) = pieces.split_last() else {
-        return rest.is_empty();
-    };
-    for piece in middle {
-        match rest.find(piece) {
-            Some(i) => rest = rest.get(i + piece.len()..).unwrap_or(""),
-            None => return false,
-        }
-    }
-    rest.len() >= last.len() && rest.ends_with(last)
-}
+pub use jobwarden_model::glob_match;
 
 /// Judge the pod template of any workload object (see [`crate::workload::pod_template`]).
 pub fn judge_object(
