@@ -446,6 +446,28 @@ pub struct RulesArgs {
     /// Output format of the listing.
     #[arg(long, value_enum, default_value_t = RulesFormat::Table)]
     pub format: RulesFormat,
+
+    /// Also list these Sigma rules (files or directories, repeatable), as `hunt --sigma` loads
+    /// them, with how the prefilter treats each: filtered by the literals it requires, never
+    /// firing on raw audit JSON, or evaluated on every event (counted).
+    #[arg(long, value_name = "PATH")]
+    pub sigma: Vec<PathBuf>,
+
+    /// Map SigmaHQ's abstract Kubernetes field names, as `hunt --sigma-sigmahq-fields` does
+    /// (for --sigma and `lint`).
+    #[arg(long, global = true)]
+    pub sigma_sigmahq_fields: bool,
+
+    /// The config file, for its `sigma:` section: rules listed next to --sigma, `expand`
+    /// placeholders and field mappings (for --sigma and `lint`).
+    #[arg(
+        long,
+        short = 'c',
+        value_name = "FILE",
+        env = "JOBWARDEN_CONFIG",
+        global = true
+    )]
+    pub config: Option<PathBuf>,
 }
 
 /// `jobwarden rules` actions.

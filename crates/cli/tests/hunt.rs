@@ -505,18 +505,31 @@ fn host_command_audit_request_and_container_become_one_incident() {
         .iter()
         .filter_map(Value::as_str)
         .collect();
-    assert_eq!(chain.len(), 4, "{chain:?}");
+    assert_eq!(chain.len(), 6, "{chain:?}");
     assert!(chain[0].starts_with("process: kubectl create on jump-02"));
     assert!(chain[1].contains("58fd423b-5da8-470b-9280-a5aecd024d3c"));
-    assert!(chain[2].starts_with("container: alpine:3.19 on node ip-10-2-31-77"));
-    assert!(chain[3].starts_with("file: /host/etc/cron.d/logrotate written by /bin/sh"));
+    // The controllers' Job and Pod, from the audit log's ownerReferences.
+    assert!(chain[2].starts_with("job: payments/logrotate-payments-29016891 created by system:serviceaccount:kube-system:cronjob-controller"));
+    assert!(chain[3].starts_with("pod: payments/logrotate-payments-29016891-hmn4h created by system:serviceaccount:kube-system:job-controller"));
+    assert!(chain[4].starts_with("container: alpine:3.19 on node ip-10-2-31-77"));
+    assert!(chain[5].starts_with("file: /host/etc/cron.d/logrotate written by /bin/sh"));
     let kinds: Vec<&str> = incident["evidence"]
         .as_array()
         .expect("evidence")
         .iter()
         .filter_map(|e| e["kind"].as_str())
         .collect();
-    assert_eq!(kinds, ["process", "k8s_audit", "container", "file"]);
+    assert_eq!(
+        kinds,
+        [
+            "process",
+            "k8s_audit",
+            "k8s_audit",
+            "k8s_audit",
+            "container",
+            "file"
+        ]
+    );
     // The benign `kubectl get pods` an hour earlier is not part of it.
     assert!(!chain.iter().any(|c| c.contains("sysmon.log:1")));
 }

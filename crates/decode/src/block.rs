@@ -39,7 +39,7 @@ impl BlockOutput {
 /// Decode one block. Pure and thread-safe: blocks of one source may be decoded concurrently and
 /// their outputs concatenated in block order.
 pub fn decode_block(block: &Block, opts: &DecodeOptions) -> BlockOutput {
-    let mut sink = Sink::new(&block.source, block.format);
+    let mut sink = Sink::new(&block.source, block.format, &opts.prefilter);
     sink.stats.lines = block.line_count;
     sink.stats.bytes = block.byte_count;
     match &block.content {
@@ -61,6 +61,23 @@ pub fn decode_block(block: &Block, opts: &DecodeOptions) -> BlockOutput {
     for err in &block.trailing_errors {
         sink.push_error(err.clone());
     }
+    BlockOutput {
+        events: sink.events,
+        errors: sink.errors,
+        stats: sink.stats,
+    }
+}
+
+/// Decode `bytes` as exactly one JSON record named `name` (an event, an `EventList`, a
+/// wrapper), without the line and document framing a file needs: for bodies that arrive whole,
+/// such as an audit webhook's `EventList`. Errors are reported at line 1 of `name`, or at the
+/// line inside `bytes` where the JSON breaks.
+pub fn decode_document(name: &str, bytes: &[u8], opts: &DecodeOptions) -> BlockOutput {
+    let source: std::sync::Arc<str> = name.into();
+    let mut sink = Sink::new(&source, opts.format, &opts.prefilter);
+    sink.stats.bytes = bytes.len() as u64;
+    sink.stats.lines = (memchr::memchr_iter(b'\n', bytes).count() + 1) as u64;
+    decode_record(&mut sink, RecordText { bytes, line: 1 });
     BlockOutput {
         events: sink.events,
         errors: sink.errors,

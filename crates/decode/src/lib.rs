@@ -78,7 +78,7 @@ pub mod source;
 pub mod stats;
 mod wrappers;
 
-pub use block::{BlockOutput, decode_block};
+pub use block::{BlockOutput, decode_block, decode_document};
 pub use error::{DecodeError, ErrorCode, RecordLocation};
 pub use format::{Framing, InputFormat, UnknownFormat};
 pub use prefilter::{BATCH_NEEDLES, Prefilter, PrefilterError};

@@ -15,15 +15,16 @@
 //! Batch wrappers are recognised by their first key rather than by needles such as
 //! `"records"`, whose first bytes are common in audit JSON and would slow the SIMD scan down.
 
-use aho_corasick::AhoCorasick;
+use aho_corasick::{AhoCorasick, Input, MatchKind};
 use memchr::memmem::Finder;
-use std::sync::LazyLock;
+use std::sync::{Arc, LazyLock};
 
 /// The needles of the batch detection pack. Every request the pack judges names the resource
 /// `jobs` or `cronjobs` (`objectRef.resource`, the request URI, GKE method and resource names,
-/// the escaped JSON inside AKS/EKS wrappers), so one needle suffices — and a single needle lets
-/// the automaton run as one SIMD memmem.
-pub const BATCH_NEEDLES: [&str; 1] = ["jobs"];
+/// the escaped JSON inside AKS/EKS wrappers). The job-controller's Pod creates name neither, but
+/// name their creator (user and user agent): `job-controller` lets the incident correlation
+/// follow a Job to its Pods.
+pub const BATCH_NEEDLES: [&str; 2] = ["jobs", "job-controller"];
 
 /// Needles that mark lines holding several events; always candidates so every event in them is
 /// counted.
@@ -53,6 +54,8 @@ fn opens_as_batch(line: &[u8]) -> bool {
 pub struct Prefilter {
     /// `None` when every line is a candidate.
     matcher: Option<AhoCorasick>,
+    /// Rule requirements (see [`Prefilter::with_requirements`]); when set, `matcher` is unused.
+    requirements: Option<Arc<Requirements>>,
     /// Match the needles (all lowercase) against an ASCII-lowercased copy of the line: a
     /// case-sensitive SIMD scan of a copy is several times faster than a case-insensitive
     /// automaton (`shared/research/perf-anchors.md` §4.3).
@@ -91,6 +94,7 @@ impl Prefilter {
             AhoCorasick::new(&needles).map_err(|e| PrefilterError::Build(e.to_string()))?;
         Ok(Self {
             matcher: Some(matcher),
+            requirements: None,
             lowercase_line: false,
             needles,
         })
@@ -116,6 +120,152 @@ impl Prefilter {
             AhoCorasick::new(&lowered).map_err(|e| PrefilterError::Build(e.to_string()))?;
         Ok(Self {
             matcher: Some(matcher),
+            requirements: None,
+            lowercase_line: true,
+            needles,
+        })
+    }
+
+    /// A prefilter for rules with requirements (Sigma), matched regardless of ASCII case: a
+    /// line is a candidate when it holds one of `always` (lowercase), or every clause (one
+    /// needle of each, lowercase) of one of `requirements`, whose first clause is the anchor.
+    ///
+    /// One SIMD pass looks for `always` and the anchors; only at an anchor's hit are that
+    /// requirement's other clauses checked (memmem), so a rule whose anchor is common costs
+    /// little and lets through only the lines holding all its clauses.
+    ///
+    /// A needle with key context (`"verb":"create"`: a quoted key, `:`, the value) matches
+    /// with any JSON whitespace around the `:`, so spaced and pretty-printed JSON is covered
+    /// too; it is scanned for by its value, whose first bytes are rarer in audit JSON than a
+    /// key's (by its key when the value is under three bytes), and the rest is checked at a hit.
+    ///
+    /// Lines where needle matching could miss what a rule compares are always candidates:
+    /// JSON escapes of a character the needles use (`\u0041`, `\/`), and the two non-ASCII
+    /// characters that lowercase to ASCII (`İ`, the Kelvin sign), raw or escaped.
+    pub fn with_requirements<S: AsRef<str>>(
+        always: &[S],
+        requirements: &[Vec<Vec<String>>],
+    ) -> Result<Self, PrefilterError> {
+        let mut always: Vec<String> = always
+            .iter()
+            .map(|n| n.as_ref().to_ascii_lowercase())
+            .collect();
+        always.extend(STRUCTURAL_NEEDLES.iter().map(|n| n.to_ascii_lowercase()));
+        let lowered: Vec<Vec<Vec<String>>> = requirements
+            .iter()
+            .map(|r| {
+                r.iter()
+                    .map(|c| c.iter().map(|n| n.to_ascii_lowercase()).collect())
+                    .collect()
+            })
+            .collect();
+        let every = always.iter().chain(lowered.iter().flatten().flatten());
+        if every.clone().any(String::is_empty) {
+            return Err(PrefilterError::EmptyNeedle);
+        }
+        let mut relevant = [false; 128];
+        for b in every.flat_map(|n| n.bytes()) {
+            for c in [b, b.to_ascii_uppercase()] {
+                if let Some(slot) = relevant.get_mut(usize::from(c)) {
+                    *slot = true;
+                }
+            }
+        }
+        // Stage one: every distinct needle once, with what a hit means.
+        let mut scans: Vec<Scan> = Vec::new();
+        let mut add = |needle: &str, role: Option<usize>| {
+            let at = match scans.iter().position(|s| s.needle.text == needle) {
+                Some(at) => at,
+                None => {
+                    scans.push(Scan {
+                        needle: KeyedNeedle::new(needle),
+                        always: false,
+                        anchors: Vec::new(),
+                    });
+                    scans.len() - 1
+                }
+            };
+            if let Some(scan) = scans.get_mut(at) {
+                match role {
+                    None => scan.always = true,
+                    Some(r) => scan.anchors.push(r),
+                }
+            }
+        };
+        for n in &always {
+            add(n, None);
+        }
+        for (r, clauses) in lowered.iter().enumerate() {
+            for n in clauses.first().into_iter().flatten() {
+                add(n, Some(r));
+            }
+        }
+        let mut patterns: Vec<Vec<u8>> = Vec::new();
+        let mut pattern_of = Vec::with_capacity(scans.len());
+        for scan in &scans {
+            let part = scan.needle.scanned().to_vec();
+            let id = patterns.iter().position(|p| *p == part).unwrap_or_else(|| {
+                patterns.push(part);
+                patterns.len() - 1
+            });
+            pattern_of.push(id);
+        }
+        // A hit of one pattern may hide another starting at the same place: one is a prefix
+        // of the other. Both are checked there.
+        let by_pattern: Vec<Vec<usize>> = patterns
+            .iter()
+            .map(|p| {
+                (0..scans.len())
+                    .filter(|&i| {
+                        pattern_of
+                            .get(i)
+                            .and_then(|&q| patterns.get(q))
+                            .is_some_and(|q| q.starts_with(p) || p.starts_with(q))
+                    })
+                    .collect()
+            })
+            .collect();
+        // Teddy (SIMD) when the CPU has it: the automaton's own choice of prefilter ranks
+        // bytes by their frequency in general text, and a backslash or quote, rare there, is
+        // everywhere in JSON.
+        let packed = aho_corasick::packed::Config::new()
+            .match_kind(aho_corasick::packed::MatchKind::LeftmostFirst)
+            .builder()
+            .extend(&patterns)
+            .build();
+        let first = match packed {
+            Some(searcher) => FirstPass::Packed(searcher),
+            None => FirstPass::Automaton(
+                AhoCorasick::builder()
+                    .match_kind(MatchKind::LeftmostFirst)
+                    .build(&patterns)
+                    .map_err(|e| PrefilterError::Build(e.to_string()))?,
+            ),
+        };
+        let rest = lowered
+            .iter()
+            .map(|clauses| {
+                clauses
+                    .iter()
+                    .skip(1)
+                    .map(|c| c.iter().map(|n| KeyedNeedle::new(n)).collect())
+                    .collect()
+            })
+            .collect();
+        let mut needles = always;
+        needles.extend(lowered.iter().filter_map(|r| r.first()).flatten().cloned());
+        needles.sort();
+        needles.dedup();
+        Ok(Self {
+            matcher: None,
+            requirements: Some(Arc::new(Requirements {
+                first,
+                by_pattern,
+                scans,
+                rest,
+                slash_escapes_matter: relevant.get(usize::from(b'/')) == Some(&true),
+                relevant,
+            })),
             lowercase_line: true,
             needles,
         })
@@ -132,6 +282,7 @@ impl Prefilter {
     pub fn parse_everything() -> Self {
         Self {
             matcher: None,
+            requirements: None,
             lowercase_line: false,
             needles: Vec::new(),
         }
@@ -139,7 +290,7 @@ impl Prefilter {
 
     /// True when every line is parsed.
     pub fn parses_everything(&self) -> bool {
-        self.matcher.is_none()
+        self.matcher.is_none() && self.requirements.is_none()
     }
 
     /// The configured needles (without the built-in structural ones).
@@ -149,6 +300,16 @@ impl Prefilter {
 
     /// Whether `line` must be parsed.
     pub fn is_candidate(&self, line: &[u8]) -> bool {
+        if let Some(req) = &self.requirements {
+            let found = LOWERED.with(|buf| {
+                let mut buf = buf.borrow_mut();
+                buf.clear();
+                buf.extend_from_slice(line);
+                buf.make_ascii_lowercase();
+                req.is_met(buf.as_slice())
+            });
+            return found || opens_as_batch(line) || req.has_unsafe_text(line);
+        }
         match &self.matcher {
             None => true,
             Some(matcher) => {
@@ -175,6 +336,267 @@ impl Prefilter {
 impl Default for Prefilter {
     fn default() -> Self {
         Self::batch()
+    }
+}
+
+/// JSON whitespace.
+fn is_json_space(b: u8) -> bool {
+    matches!(b, b' ' | b'\t' | b'\r' | b'\n')
+}
+
+/// A needle, split as `"key":` + value when it carries key context, so that it matches with
+/// whitespace around the `:`.
+#[derive(Debug)]
+struct KeyedNeedle {
+    /// The needle as given.
+    text: String,
+    /// `"key"` (with its quotes), when the needle starts with one followed by `:`.
+    key: Option<Vec<u8>>,
+    /// What follows the `:` (the whole needle without a key).
+    value: Vec<u8>,
+    /// Look for the key, not the value (the value is under three bytes).
+    by_key: bool,
+    /// The half looked for: the key or the value.
+    half: Vec<u8>,
+    /// Where in `half` the scanned part starts (its rarest three bytes).
+    window: usize,
+    /// Finds the scanned part.
+    finder: Finder<'static>,
+}
+
+/// Typical kube-apiserver audit lines (Metadata-level reads and writes by nodes, controllers
+/// and people), lowercased: the text the first pass runs over most.
+static AUDIT_SAMPLE: LazyLock<Vec<u8>> = LazyLock::new(|| {
+    include_str!("audit_sample.jsonl")
+        .to_ascii_lowercase()
+        .into_bytes()
+});
+
+/// Where to start scanning `text` so that the scan stops rarely in typical audit JSON: the
+/// SIMD scan verifies every place where a pattern's first three bytes occur (common ones such
+/// as `"ev` or `kub` slow it down) and stops the scan at every place where the whole pattern
+/// does (costlier, weighted four times). At least three bytes are left to scan.
+fn rarest_window(text: &[u8]) -> usize {
+    let sample = AUDIT_SAMPLE.as_slice();
+    let count = |part: &[u8]| memchr::memmem::find_iter(sample, part).count();
+    (0..=text.len().saturating_sub(3))
+        .min_by_key(|&i| {
+            let suffix = text.get(i..).unwrap_or(text);
+            let window = text.get(i..i + 3).unwrap_or(text);
+            (4 * count(suffix) + count(window), i)
+        })
+        .unwrap_or(0)
+}
+
+impl KeyedNeedle {
+    fn new(text: &str) -> KeyedNeedle {
+        let bytes = text.as_bytes();
+        // `"key":`: a quote, key characters without quotes or backslashes, `":`.
+        let split = bytes
+            .strip_prefix(b"\"")
+            .and_then(|rest| memchr::memchr(b'"', rest))
+            .map(|i| i + 2)
+            .filter(|&end| bytes.get(end) == Some(&b':') && end + 1 < bytes.len())
+            .filter(|&end| !bytes.get(1..end - 1).unwrap_or_default().contains(&b'\\'));
+        let (key, value) = match split {
+            Some(end) => (
+                bytes.get(..end).map(<[u8]>::to_vec),
+                bytes.get(end + 1..).unwrap_or_default().to_vec(),
+            ),
+            None => (None, bytes.to_vec()),
+        };
+        let by_key = key.is_some() && value.len() < 3;
+        let half = match (&key, by_key) {
+            (Some(k), true) => k.as_slice(),
+            _ => value.as_slice(),
+        };
+        let window = rarest_window(half);
+        let finder = Finder::new(half.get(window..).unwrap_or(half)).into_owned();
+        KeyedNeedle {
+            text: text.to_string(),
+            half: half.to_vec(),
+            window,
+            key,
+            value,
+            by_key,
+            finder,
+        }
+    }
+
+    /// The part the first pass scans for.
+    fn scanned(&self) -> &[u8] {
+        self.finder.needle()
+    }
+
+    /// Does the needle occur with its scanned part at `pos`?
+    fn at(&self, hay: &[u8], pos: usize) -> bool {
+        let Some(pos) = pos.checked_sub(self.window) else {
+            return false;
+        };
+        if !hay
+            .get(pos..)
+            .is_some_and(|rest| rest.starts_with(&self.half))
+        {
+            return false;
+        }
+        let Some(key) = &self.key else {
+            return true;
+        };
+        if self.by_key {
+            // key, spaces, `:`, spaces, value
+            let mut j = pos + key.len();
+            while hay.get(j).copied().is_some_and(is_json_space) {
+                j += 1;
+            }
+            if hay.get(j) != Some(&b':') {
+                return false;
+            }
+            j += 1;
+            while hay.get(j).copied().is_some_and(is_json_space) {
+                j += 1;
+            }
+            hay.get(j..).is_some_and(|r| r.starts_with(&self.value))
+        } else {
+            // value preceded by key, spaces, `:`, spaces
+            let mut j = pos;
+            while j > 0 && hay.get(j - 1).copied().is_some_and(is_json_space) {
+                j -= 1;
+            }
+            if j == 0 || hay.get(j - 1) != Some(&b':') {
+                return false;
+            }
+            j -= 1;
+            while j > 0 && hay.get(j - 1).copied().is_some_and(is_json_space) {
+                j -= 1;
+            }
+            hay.get(..j).is_some_and(|before| before.ends_with(key))
+        }
+    }
+
+    /// Does the needle occur anywhere in `hay`?
+    fn found(&self, hay: &[u8]) -> bool {
+        self.finder.find_iter(hay).any(|pos| self.at(hay, pos))
+    }
+}
+
+/// One needle of the first pass.
+#[derive(Debug)]
+struct Scan {
+    needle: KeyedNeedle,
+    /// A hit alone makes a candidate.
+    always: bool,
+    /// Requirements anchored on this needle.
+    anchors: Vec<usize>,
+}
+
+/// The first pass's searcher: leftmost-first, so a search from a position finds the next
+/// place where a pattern starts.
+#[derive(Debug)]
+enum FirstPass {
+    Packed(aho_corasick::packed::Searcher),
+    Automaton(AhoCorasick),
+}
+
+impl FirstPass {
+    /// The next pattern at or after `at`: its start and id.
+    fn find(&self, hay: &[u8], at: usize) -> Option<(usize, usize)> {
+        match self {
+            FirstPass::Packed(searcher) => searcher
+                .find_in(hay, aho_corasick::Span::from(at..hay.len()))
+                .map(|m| (m.start(), m.pattern().as_usize())),
+            FirstPass::Automaton(ac) => ac
+                .find(Input::new(hay).span(at..hay.len()))
+                .map(|m| (m.start(), m.pattern().as_usize())),
+        }
+    }
+}
+
+/// Compiled requirements (see [`Prefilter::with_requirements`]).
+#[derive(Debug)]
+struct Requirements {
+    /// Every distinct scanned part.
+    first: FirstPass,
+    /// Per pattern of `first`: the scans that may start where it does.
+    by_pattern: Vec<Vec<usize>>,
+    scans: Vec<Scan>,
+    /// Per requirement: its clauses after the anchor, each any of its needles.
+    rest: Vec<Vec<Vec<KeyedNeedle>>>,
+    /// ASCII characters the needles use (either case): escapes of these matter.
+    relevant: [bool; 128],
+    /// Some needle holds `/`, which JSON may write `\/`.
+    slash_escapes_matter: bool,
+}
+
+impl Requirements {
+    /// Does the lowercased line hold an always-needle, or all clauses of a requirement?
+    fn is_met(&self, hay: &[u8]) -> bool {
+        let mut at = 0;
+        while at < hay.len() {
+            let Some((pos, pattern)) = self.first.find(hay, at) else {
+                return false;
+            };
+            let candidates = self.by_pattern.get(pattern);
+            for scan in candidates
+                .into_iter()
+                .flatten()
+                .filter_map(|&i| self.scans.get(i))
+            {
+                if !scan.needle.at(hay, pos) {
+                    continue;
+                }
+                if scan.always {
+                    return true;
+                }
+                for &r in &scan.anchors {
+                    let others = self.rest.get(r).map_or(&[][..], Vec::as_slice);
+                    if others
+                        .iter()
+                        .all(|clause| clause.iter().any(|n| n.found(hay)))
+                    {
+                        return true;
+                    }
+                }
+            }
+            at = pos + 1;
+        }
+        false
+    }
+
+    /// Does the `\u` escape at `pos` write a character the needles use, or one that
+    /// lowercases to ASCII?
+    fn escape_matters(&self, hay: &[u8], pos: usize) -> bool {
+        let code = hay
+            .get(pos + 2..pos + 6)
+            .and_then(|h| std::str::from_utf8(h).ok())
+            .and_then(|h| u32::from_str_radix(h, 16).ok());
+        match code {
+            Some(0x130 | 0x212A) => true,
+            Some(c) => c < 0x80 && self.relevant.get(c as usize) == Some(&true),
+            None => false,
+        }
+    }
+
+    /// True when the raw line holds text a needle could miss: a `\u` escape of a character
+    /// the needles use or of one that lowercases to ASCII, `\/` when a needle holds `/`, or
+    /// a non-ASCII character that lowercases to ASCII (`İ` U+0130, the Kelvin sign U+212A).
+    fn has_unsafe_text(&self, line: &[u8]) -> bool {
+        static ESCAPE: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new(b"\\u"));
+        static SLASH: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new(b"\\/"));
+        if ESCAPE
+            .find_iter(line)
+            .any(|at| self.escape_matters(line, at))
+        {
+            return true;
+        }
+        if self.slash_escapes_matter && SLASH.find(line).is_some() {
+            return true;
+        }
+        memchr::memchr2_iter(0xC4, 0xE2, line).any(|i| {
+            matches!(
+                (line.get(i), line.get(i + 1), line.get(i + 2)),
+                (Some(0xC4), Some(0xB0), _) | (Some(0xE2), Some(0x84), Some(0xAA))
+            )
+        })
     }
 }
 
@@ -296,6 +718,111 @@ mod tests {
             Some(PrefilterError::EmptyNeedle)
         );
         assert!(Prefilter::parse_everything().is_candidate(b"anything"));
+    }
+
+    fn sigma_like() -> Prefilter {
+        let requirements = vec![
+            // create pods in kube-system
+            vec![
+                vec!["\"namespace\":\"kube-system\"".to_string()],
+                vec!["\"verb\":\"create\"".to_string()],
+                vec!["\"resource\":\"pods\"".to_string()],
+            ],
+            // secrets modified
+            vec![
+                vec!["\"resource\":\"secrets\"".to_string()],
+                vec![
+                    "\"verb\":\"delete\"".to_string(),
+                    "\"verb\":\"patch\"".to_string(),
+                ],
+            ],
+            vec![vec![
+                "\"code\":403".to_string(),
+                "\"code\":\"403\"".to_string(),
+            ]],
+        ];
+        Prefilter::with_requirements(&["jobs", "\"message\":\"{"], &requirements).expect("valid")
+    }
+
+    #[test]
+    fn requirements_need_every_clause() {
+        let p = sigma_like();
+        assert!(!p.parses_everything());
+        let pod = br#"{"verb":"create","objectRef":{"resource":"pods","namespace":"kube-system"}}"#;
+        assert!(p.is_candidate(pod));
+        // The anchor alone is not enough.
+        assert!(!p.is_candidate(
+            br#"{"verb":"get","objectRef":{"resource":"pods","namespace":"kube-system"}}"#
+        ));
+        assert!(p.is_candidate(br#"{"verb":"PATCH","objectRef":{"resource":"Secrets"}}"#));
+        assert!(!p.is_candidate(br#"{"verb":"get","objectRef":{"resource":"secrets"}}"#));
+        assert!(p.is_candidate(br#"{"verb":"get","responseStatus":{"code":403}}"#));
+        assert!(!p.is_candidate(br#"{"verb":"get","responseStatus":{"code":200},"x":"403"}"#));
+        // Always-needles, and the batch wrappers and lists as before.
+        assert!(p.is_candidate(br#"{"objectRef":{"resource":"cronjobs"}}"#));
+        assert!(p.is_candidate(br#"{"kind":"EventList","items":[]}"#));
+        assert!(p.is_candidate(br#"{ "records":[{"category":"kube-audit"}]}"#));
+    }
+
+    #[test]
+    fn keyed_needles_match_spaced_and_multi_line_json() {
+        let p = sigma_like();
+        assert!(p.is_candidate(
+            br#"{"verb": "create", "objectRef": {"resource" : "pods", "namespace":	"kube-system"}}"#
+        ));
+        assert!(p.is_candidate(
+            b"{\n  \"verb\":\n  \"create\",\n  \"objectRef\": {\"resource\":\r\n\"pods\", \"namespace\" :  \"kube-system\"}}"
+        ));
+        assert!(p.is_candidate(br#"{"responseStatus": {"code": 403}}"#));
+        assert!(p.is_candidate(br#"{"message" : "{\"verb\":\"get\"}"}"#));
+        // The key must precede the value.
+        assert!(!p.is_candidate(
+            br#"{"verb":"create","other":"kube-system","namespace":"x","resource":"pods"}"#
+        ));
+    }
+
+    #[test]
+    fn escapes_and_folding_characters_make_candidates() {
+        let p = sigma_like();
+        // An escaped letter or quote the needles use.
+        assert!(p.is_candidate(br#"{"objectRef":{"resource":"\u0073ecrets"}}"#));
+        assert!(p.is_candidate(br#"{"x":"\u0022"}"#));
+        // Go's `\u0026` (`&`) is in no needle.
+        assert!(!p.is_candidate(br#"{"requestURI":"/api?a=1\u0026b=2"}"#));
+        // Characters that lowercase to ASCII letters: Kelvin sign, dotted capital I.
+        assert!(p.is_candidate("{\"namespace\":\"\u{212A}ube-system\"}".as_bytes()));
+        assert!(p.is_candidate("{\"x\":\"\u{130}\"}".as_bytes()));
+        assert!(p.is_candidate(br#"{"x":"\u212a"}"#));
+        assert!(!p.is_candidate("{\"user\":\"\u{e9}l\u{e8}ve\"}".as_bytes()));
+        // `\/` matters only when a needle holds `/`.
+        assert!(!p.is_candidate(br#"{"requestURI":"\/api"}"#));
+        let slash = Prefilter::with_requirements(&["jobs"], &[vec![vec!["/bin/sh".to_string()]]])
+            .expect("valid");
+        assert!(slash.is_candidate(br#"{"requestURI":"\/bin\/sh"}"#));
+        assert!(slash.is_candidate(br#"{"requestURI":"/BIN/sh"}"#));
+        assert_eq!(
+            Prefilter::with_requirements(&[""], &[]).err(),
+            Some(PrefilterError::EmptyNeedle)
+        );
+    }
+
+    #[test]
+    fn needles_sharing_a_start_are_all_checked() {
+        // `"batch"` and `"batch"x` scan from the same place; a hit of one must not hide the
+        // other, nor must a needle inside another's match.
+        let req = vec![
+            vec![
+                vec!["\"apigroup\":\"batch\"".to_string()],
+                vec!["zzz1".to_string()],
+            ],
+            vec![vec!["\"batch\"".to_string()], vec!["zzz2".to_string()]],
+            vec![vec!["tch\"".to_string()], vec!["zzz3".to_string()]],
+        ];
+        let p = Prefilter::with_requirements(&["jobs"], &req).expect("valid");
+        assert!(p.is_candidate(br#"{"apiGroup":"batch","x":"zzz1"}"#));
+        assert!(p.is_candidate(br#"{"apiGroup":"batch","x":"zzz2"}"#));
+        assert!(p.is_candidate(br#"{"apiGroup":"batch","x":"zzz3"}"#));
+        assert!(!p.is_candidate(br#"{"apiGroup":"batch","x":"zzz4"}"#));
     }
 
     #[test]

@@ -9,6 +9,7 @@
 use crate::DecodedEvent;
 use crate::error::{DecodeError, ErrorCode, RecordLocation};
 use crate::format::InputFormat;
+use crate::prefilter::{Prefilter, scan_verb};
 use crate::stats::DecodeStats;
 use crate::wrappers;
 use jobwarden_model::AuditEvent;
@@ -163,20 +164,31 @@ struct Probe<'a> {
     kubernetes: Option<&'a RawValue>,
 }
 
+/// An `EventList`'s items, borrowed.
+#[derive(Deserialize)]
+struct EventListItems<'a> {
+    #[serde(borrow)]
+    items: Vec<&'a RawValue>,
+}
+
 /// Collects what decoding one block produced.
 pub(crate) struct Sink<'s> {
     pub source: &'s Arc<str>,
     pub format: InputFormat,
+    /// Applied to each element of a list (an `EventList`'s items), as to lines: most events
+    /// of a webhook batch are reads that only need counting.
+    pub prefilter: &'s Prefilter,
     pub events: Vec<DecodedEvent>,
     pub errors: Vec<DecodeError>,
     pub stats: DecodeStats,
 }
 
 impl<'s> Sink<'s> {
-    pub(crate) fn new(source: &'s Arc<str>, format: InputFormat) -> Self {
+    pub(crate) fn new(source: &'s Arc<str>, format: InputFormat, prefilter: &'s Prefilter) -> Self {
         Self {
             source,
             format,
+            prefilter,
             events: Vec::new(),
             errors: Vec::new(),
             stats: DecodeStats::default(),
@@ -197,6 +209,23 @@ impl<'s> Sink<'s> {
     pub(crate) fn push_error(&mut self, err: DecodeError) {
         self.stats.count_skip(err.code);
         self.errors.push(err);
+    }
+
+    /// Count a list element the prefilter rules out, as a line would be (a one-object
+    /// element whose verb can be read without parsing); false when it must be decoded.
+    fn count_if_filtered(&mut self, item: &[u8]) -> bool {
+        if self.prefilter.is_candidate(item)
+            || item.first() != Some(&b'{')
+            || item.last() != Some(&b'}')
+        {
+            return false;
+        }
+        let Some(verb) = scan_verb(item) else {
+            return false;
+        };
+        self.stats.events_prefiltered += 1;
+        self.stats.count_verb(verb, 1);
+        true
     }
 
     fn event(&mut self, line: u64, mut event: AuditEvent, cluster: Option<&str>) {
@@ -308,7 +337,11 @@ fn decode_value(sink: &mut Sink<'_>, text: RecordText<'_>, nesting: u8, cluster:
                 Ok(items) => {
                     let mut cursor = text.cursor();
                     for item in items {
-                        let item = cursor.sub(item.get().as_bytes());
+                        let bytes = item.get().as_bytes();
+                        if sink.count_if_filtered(bytes) {
+                            continue;
+                        }
+                        let item = cursor.sub(bytes);
                         decode_value(sink, item, nesting + 1, cluster);
                     }
                 }
@@ -330,10 +363,12 @@ fn decode_value(sink: &mut Sink<'_>, text: RecordText<'_>, nesting: u8, cluster:
     }
 
     let format = sink.format;
+    // A list of events is not itself an event: trying it as one would scan it whole for nothing.
+    let event_list = opens_as_event_list(trimmed);
     let raw_allowed = matches!(
         format,
         InputFormat::Auto | InputFormat::AuditJsonl | InputFormat::EventList
-    );
+    ) && !event_list;
     // Fast path: a raw audit event parses in one go.
     let mut raw_error = None;
     if raw_allowed {
@@ -349,6 +384,21 @@ fn decode_value(sink: &mut Sink<'_>, text: RecordText<'_>, nesting: u8, cluster:
                 return;
             }
         }
+    }
+
+    // An EventList (the audit webhook's body): its items in one pass. Anything unusual about
+    // it takes the general path below, which names what is wrong.
+    if event_list && let Ok(list) = serde_json::from_slice::<EventListItems<'_>>(trimmed) {
+        let mut cursor = text.cursor();
+        for item in list.items {
+            let bytes = item.get().as_bytes();
+            if sink.count_if_filtered(bytes) {
+                continue;
+            }
+            let item = cursor.sub(bytes);
+            decode_value(sink, item, nesting + 1, cluster);
+        }
+        return;
     }
 
     let probe = match borrowed_probe(trimmed) {
@@ -376,7 +426,11 @@ fn decode_value(sink: &mut Sink<'_>, text: RecordText<'_>, nesting: u8, cluster:
             Ok(items) => {
                 let mut cursor = text.cursor();
                 for item in items {
-                    let item = cursor.sub(item.get().as_bytes());
+                    let bytes = item.get().as_bytes();
+                    if sink.count_if_filtered(bytes) {
+                        continue;
+                    }
+                    let item = cursor.sub(bytes);
                     decode_value(sink, item, nesting + 1, list_cluster);
                 }
             }
@@ -407,6 +461,13 @@ fn decode_value(sink: &mut Sink<'_>, text: RecordText<'_>, nesting: u8, cluster:
             report(sink, err);
         }
     }
+}
+
+/// Whether a record names itself an `EventList` near its start (where the apiserver and
+/// every serialiser put `kind`).
+fn opens_as_event_list(bytes: &[u8]) -> bool {
+    let head = bytes.get(..bytes.len().min(256)).unwrap_or(bytes);
+    memchr::memmem::find(head, b"\"EventList\"").is_some()
 }
 
 /// The probe through plain serde_json (its borrowed `RawValue`s need `from_slice`).

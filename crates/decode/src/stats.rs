@@ -17,7 +17,7 @@ pub struct DecodeStats {
     /// Events fully decoded into [`jobwarden_model::AuditEvent`]s.
     pub events_decoded: u64,
     /// Events counted (and their verb read) without parsing, because the prefilter ruled them
-    /// out; they look like well-formed one-line objects.
+    /// out; they look like well-formed one-line objects (lines, or elements of a list).
     pub events_prefiltered: u64,
     /// Events (decoded or prefiltered) by verb; `""` when an event has no verb.
     pub events_by_verb: BTreeMap<String, u64>,

@@ -181,7 +181,11 @@ fn pretty_printed_event_lists_keep_each_item_line() {
 }
 {"kind":"EventList","items":[{"auditID":"a3","verb":"delete"}]}
 "#;
-    let out = decode_bytes("list.json", list.as_bytes(), &DecodeOptions::default());
+    let everything = DecodeOptions {
+        prefilter: Prefilter::parse_everything(),
+        ..DecodeOptions::default()
+    };
+    let out = decode_bytes("list.json", list.as_bytes(), &everything);
     assert!(out.errors.is_empty(), "{:?}", out.errors);
     let ids: Vec<(&str, u64)> = out
         .events
@@ -193,10 +197,11 @@ fn pretty_printed_event_lists_keep_each_item_line() {
 
     // Forced event-list reads one-line lists too; a JSON array of events works as well.
     let array = format!("[{CRONJOB_CREATE},\n{POD_GET}]");
-    let out = decode_bytes("arr.json", array.as_bytes(), &DecodeOptions::default());
+    let out = decode_bytes("arr.json", array.as_bytes(), &everything);
     assert_eq!(lines(&out), [1, 2]);
     let forced = DecodeOptions {
         format: InputFormat::EventList,
+        prefilter: Prefilter::parse_everything(),
         ..DecodeOptions::default()
     };
     let one_line = r#"{"kind":"EventList","items":[{"auditID":"x","verb":"get"},{"auditID":"y","verb":"list"}]}"#;
@@ -209,6 +214,38 @@ fn pretty_printed_event_lists_keep_each_item_line() {
         &DecodeOptions::default(),
     );
     assert_eq!(out.stats.events(), 3);
+}
+
+#[test]
+fn event_list_items_go_through_the_prefilter_and_are_still_counted() {
+    // An audit webhook batch: mostly reads. Only the batch write is parsed; the reads are
+    // counted by verb, as prefiltered lines are; an item the scan cannot read is parsed.
+    let batch = format!(
+        r#"{{"kind":"EventList","apiVersion":"audit.k8s.io/v1","items":[{POD_GET},{CRONJOB_CREATE},{POD_GET},{{"auditID":"odd", "verb": "list"}}]}}"#
+    );
+    let opts = DecodeOptions {
+        format: InputFormat::EventList,
+        ..DecodeOptions::default()
+    };
+    let out = decode_bytes("batch.json", batch.as_bytes(), &opts);
+    assert!(out.errors.is_empty(), "{:?}", out.errors);
+    let ids: Vec<&str> = out
+        .events
+        .iter()
+        .map(|e| e.event.audit_id.as_str())
+        .collect();
+    assert_eq!(ids, ["c1", "odd"]);
+    assert_eq!(out.stats.events_prefiltered, 2);
+    assert_eq!(out.stats.events(), 4);
+    assert_eq!(out.stats.events_by_verb.get("get"), Some(&2));
+
+    // Without a prefilter every item is decoded.
+    let everything = DecodeOptions {
+        prefilter: Prefilter::parse_everything(),
+        ..opts
+    };
+    let out = decode_bytes("batch.json", batch.as_bytes(), &everything);
+    assert_eq!(out.events.len(), 4);
 }
 
 #[test]

@@ -37,6 +37,9 @@ pub struct Config {
     /// Host and node events (kubectl on hosts, raw API calls, node file writes, proxy logs):
     /// admins, admin hosts, disabled host rules, severity overrides.
     pub host: jobwarden_host::HostConfig,
+    /// Sigma rules loaded on every run (next to `--sigma`), `expand` placeholders and field
+    /// mappings laid over the defaults.
+    pub sigma: jobwarden_sigma::SigmaConfig,
     /// Images trusted to need host access (node security scanners, collectors): on objects
     /// whose every container uses one of them, privilege and host-access findings are capped
     /// at `low`. Command findings (download-and-run, reverse shells, ...) are never capped.
@@ -238,6 +241,7 @@ impl Default for Config {
             cronjob: jobwarden_policy::CronJobPolicy::default(),
             host: jobwarden_host::HostConfig::default(),
             baseline: jobwarden_baseline::BaselineConfig::default(),
+            sigma: jobwarden_sigma::SigmaConfig::default(),
             trusted_images: Vec::new(),
             severity_overrides: BTreeMap::new(),
             disabled_rules: Vec::new(),
@@ -253,6 +257,15 @@ pub enum ConfigError {
     /// Not valid YAML, or a field is unknown or has the wrong type.
     #[error("invalid config: {0}")]
     Invalid(String),
+    /// The file could not be read.
+    #[error("cannot read config {path}: {source}")]
+    Read {
+        /// The file.
+        path: std::path::PathBuf,
+        /// Cause.
+        #[source]
+        source: std::io::Error,
+    },
 }
 
 impl Config {
@@ -264,6 +277,19 @@ impl Config {
             return Ok(Config::default());
         }
         serde_saphyr::from_str(text).map_err(|e| ConfigError::Invalid(e.to_string()))
+    }
+
+    /// Read and parse a config file; paths inside it (Sigma rule paths) are taken relative to
+    /// the file's directory.
+    pub fn from_file(path: &std::path::Path) -> Result<Config, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        let mut config = Config::from_yaml(&text)?;
+        let dir = path.parent().unwrap_or(std::path::Path::new("."));
+        config.sigma.resolve_paths(dir);
+        Ok(config)
     }
 
     /// True when `rule` (id or slug) is disabled.

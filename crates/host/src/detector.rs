@@ -49,8 +49,18 @@ pub struct BatchIntent {
     pub from_cronjob: Option<String>,
     /// `kubectl`, `oc`, `curl`, `wget`, `python3`, ...
     pub client: String,
+    /// The user agent the command line sets (raw API calls), which the audit log shows
+    /// instead of the client's own.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub user_agent: Option<String>,
     /// Where the process ran (`container`, `host shell`, ...).
     pub context: String,
+    /// The pod the process ran in, when the producer knows it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pod: Option<String>,
+    /// The process is the client itself, not a shell or wrapper whose command line runs it
+    /// (`sh -c "kubectl ..."`, `sudo kubectl ...`): the line an analyst wants cited.
+    pub direct: bool,
     /// `file:line` of the process event.
     pub source: String,
 }
@@ -181,6 +191,12 @@ impl HostDetector {
             .to_string();
         let time = p.time.map(|t| t.to_string()).unwrap_or_default();
         let user = p.user.clone().or_else(|| p.uid.map(|u| u.to_string()));
+        let program = p
+            .exe
+            .as_deref()
+            .or(p.argv.first().map(String::as_str))
+            .map(|e| crate::event::basename(e).to_ascii_lowercase())
+            .unwrap_or_default();
         for inv in &facts.kubectl {
             if let Some(intent) = kubectl_intent(inv) {
                 self.push_intent(BatchIntent {
@@ -188,6 +204,8 @@ impl HostDetector {
                     host: p.host.clone(),
                     user: user.clone(),
                     context: context.clone(),
+                    pod: p.container.pod.clone(),
+                    direct: program == intent.client.to_ascii_lowercase(),
                     source: facts.location.to_string(),
                     ..intent
                 });
@@ -214,7 +232,10 @@ impl HostDetector {
                 audit_verbs,
                 from_cronjob: None,
                 client: call.tool.clone(),
+                user_agent: call.user_agent.clone(),
                 context: context.clone(),
+                pod: p.container.pod.clone(),
+                direct: program == call.tool,
                 source: facts.location.to_string(),
             });
         }
@@ -275,7 +296,10 @@ fn kubectl_intent(inv: &KubectlInvocation) -> Option<BatchIntent> {
             .filter(|f| f.kind == "CronJob")
             .and_then(|f| f.name.clone()),
         client: inv.program.clone(),
+        user_agent: None,
         context: String::new(),
+        pod: None,
+        direct: false,
         source: String::new(),
     })
 }
@@ -363,6 +387,8 @@ fn record_detail(facts: &Facts<'_>) -> (EvidenceKind, BTreeMap<String, Value>, A
             put("downstream", opt(&p.downstream));
             put("forwarded_for", opt(&p.forwarded_for));
             put("request_id", opt(&p.request_id));
+            put("pod", container(&p.pod));
+            put("log_path", opt(&p.log_path));
             actor.user_agent = p.user_agent.clone();
             actor.source_ips = p
                 .downstream

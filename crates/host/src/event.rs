@@ -24,6 +24,13 @@ pub struct ContainerContext {
     /// Pod namespace.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub namespace: Option<String>,
+    /// Pod uid (`metadata.uid`), when the producer or the log path shows it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pod_uid: Option<String>,
+    /// Pod IP, when the producer shows it (lets proxy lines that only name an address join
+    /// their pod).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pod_ip: Option<String>,
     /// Whether the container runs privileged.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub privileged: Option<bool>,
@@ -179,6 +186,10 @@ pub struct ProxyEvent {
     /// Upstream cluster.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub upstream_cluster: Option<String>,
+    /// The proxy's own address towards the upstream (Istio `%UPSTREAM_LOCAL_ADDRESS%`: the
+    /// pod's IP for a sidecar's outbound traffic).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub upstream_local: Option<String>,
     /// Downstream (client) address.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub downstream: Option<String>,
@@ -194,6 +205,16 @@ pub struct ProxyEvent {
     /// `X-Request-Id`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub request_id: Option<String>,
+    /// The pod whose proxy wrote the line, from the log shipper's enrichment
+    /// (`kubernetes.pod_name`, ...) or the kubelet log path.
+    #[serde(skip_serializing_if = "is_default_container")]
+    pub pod: ContainerContext,
+    /// The node, from the shipper's enrichment.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub host: Option<String>,
+    /// The log file the shipper read the line from (`/var/log/pods/<ns>_<pod>_<uid>/...`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub log_path: Option<String>,
 }
 
 /// One decoded host record.
@@ -227,9 +248,58 @@ impl HostRecord {
             HostRecord::Process(p) => p.host.as_deref(),
             HostRecord::File(f) => f.host.as_deref(),
             HostRecord::Container(c) => c.host.as_deref(),
-            HostRecord::Proxy(_) => None,
+            HostRecord::Proxy(p) => p.host.as_deref(),
         }
     }
+}
+
+/// A pod named by a kubelet log path.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PodLogPath {
+    /// Namespace.
+    pub namespace: String,
+    /// Pod name.
+    pub pod: String,
+    /// Pod uid (only `/var/log/pods/` paths carry it).
+    pub uid: Option<String>,
+    /// Container name.
+    pub container: Option<String>,
+}
+
+/// The pod behind a kubelet log path: `/var/log/pods/<ns>_<pod>_<uid>/<container>/<n>.log` or
+/// `/var/log/containers/<pod>_<ns>_<container>-<id>.log` (neither namespaces nor pod names
+/// may contain `_`, so the split is exact). A bare pod directory counts too.
+pub fn pod_of_log_path(path: &str) -> Option<PodLogPath> {
+    if let Some(rest) = path.split_once("/var/log/pods/").map(|(_, r)| r) {
+        let mut parts = rest.split('/');
+        let dir = parts.next()?;
+        let container = parts.next().filter(|c| !c.is_empty()).map(str::to_string);
+        let mut fields = dir.split('_');
+        let (namespace, pod, uid) = (fields.next()?, fields.next()?, fields.next()?);
+        if fields.next().is_some() || namespace.is_empty() || pod.is_empty() || uid.is_empty() {
+            return None;
+        }
+        return Some(PodLogPath {
+            namespace: namespace.to_string(),
+            pod: pod.to_string(),
+            uid: Some(uid.to_string()),
+            container,
+        });
+    }
+    let file = path.split_once("/var/log/containers/")?.1;
+    let stem = file.strip_suffix(".log")?;
+    let mut fields = stem.split('_');
+    let (pod, namespace, rest) = (fields.next()?, fields.next()?, fields.next()?);
+    if fields.next().is_some() || pod.is_empty() || namespace.is_empty() {
+        return None;
+    }
+    let container = rest.rsplit_once('-').map(|(c, _)| c.to_string());
+    Some(PodLogPath {
+        namespace: namespace.to_string(),
+        pod: pod.to_string(),
+        uid: None,
+        container,
+    })
 }
 
 /// The last path component of an executable (`/usr/bin/kubectl` -> `kubectl`).
@@ -242,5 +312,43 @@ pub fn bare_container_id(id: &str) -> String {
     match id.split_once("://") {
         Some((_, rest)) => rest.to_string(),
         None => id.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn kubelet_log_paths_name_their_pod() {
+        let p = pod_of_log_path("/var/log/pods/prod_backup-29000000-x1y2z_7d1e-aa/backup/0.log")
+            .expect("a pod log");
+        assert_eq!(
+            (
+                p.namespace.as_str(),
+                p.pod.as_str(),
+                p.uid.as_deref(),
+                p.container.as_deref()
+            ),
+            (
+                "prod",
+                "backup-29000000-x1y2z",
+                Some("7d1e-aa"),
+                Some("backup")
+            )
+        );
+        let dir = pod_of_log_path("/var/log/pods/prod_p_u").expect("a pod directory");
+        assert_eq!(dir.container, None);
+        let c = pod_of_log_path(
+            "/var/log/containers/backup-29000000-x1y2z_prod_istio-proxy-0123456789abcdef.log",
+        )
+        .expect("a container log");
+        assert_eq!(
+            (c.namespace.as_str(), c.pod.as_str(), c.container.as_deref()),
+            ("prod", "backup-29000000-x1y2z", Some("istio-proxy"))
+        );
+        assert_eq!(pod_of_log_path("/var/log/pods/a_b/c"), None);
+        assert_eq!(pod_of_log_path("/var/log/syslog"), None);
+        assert_eq!(pod_of_log_path("/var/log/containers/x.log"), None);
     }
 }

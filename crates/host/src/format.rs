@@ -142,6 +142,10 @@ pub(crate) fn sniff_json(value: &Value) -> Option<HostFormat> {
     {
         return Some(HostFormat::Envoy);
     }
+    // A shipper's envelope (Fluent Bit, Vector, Filebeat) around an access-log line.
+    if crate::decoders::envoy::envelope_payload(value).is_some() {
+        return Some(HostFormat::Envoy);
+    }
     if has("event.category")
         || has("process.command_line")
         || has("process.args")

@@ -58,7 +58,8 @@ pub use context::{BatchOwner, ExecContext, batch_owner};
 pub use detector::{BatchIntent, HostDetector};
 pub use error::{HostDecodeError, HostErrorCode, HostLocation};
 pub use event::{
-    ContainerContext, ContainerEvent, FileEvent, HostRecord, ProcessEvent, ProxyEvent,
+    ContainerContext, ContainerEvent, FileEvent, HostRecord, PodLogPath, ProcessEvent, ProxyEvent,
+    pod_of_log_path,
 };
 pub use format::{HostFormat, UnknownHostFormat, sniff};
 pub use kubectl::KubectlInvocation;

@@ -96,6 +96,10 @@ pub struct RawApiCall {
     /// The request body comes from a file (`--data @file`, `--post-file`), when one is named.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub body_file: Option<String>,
+    /// A user agent the command line sets (`-A`, `--user-agent`, `-H 'User-Agent: ...'`,
+    /// wget `-U`): what the apiserver's audit log then shows instead of the tool's own.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub user_agent: Option<String>,
 }
 
 impl RawApiCall {
@@ -103,6 +107,33 @@ impl RawApiCall {
     pub fn is_write(&self) -> bool {
         matches!(self.method.as_str(), "POST" | "PUT" | "PATCH" | "DELETE")
     }
+}
+
+/// The user agent set on a curl/wget/httpie command line, if any.
+fn user_agent_of(args: &[String]) -> Option<String> {
+    let header_agent = |h: &str| {
+        let (name, value) = h.split_once(':')?;
+        name.trim()
+            .eq_ignore_ascii_case("user-agent")
+            .then(|| value.trim().to_string())
+    };
+    let mut it = args.iter();
+    while let Some(a) = it.next() {
+        let found = match a.split_once('=') {
+            Some(("--user-agent", v)) => Some(v.to_string()),
+            Some(("--header", v)) => header_agent(v),
+            _ => match a.as_str() {
+                "-A" | "--user-agent" | "-U" => it.next().cloned(),
+                "-H" | "--header" => it.next().and_then(|h| header_agent(h)),
+                // httpie: `User-Agent:value` as a request item.
+                other => header_agent(other).filter(|_| !other.starts_with('-')),
+            },
+        };
+        if let Some(agent) = found.filter(|v| !v.is_empty()) {
+            return Some(agent);
+        }
+    }
+    None
 }
 
 /// Every raw API call in a shell command line.
@@ -161,6 +192,7 @@ fn from_command(cmd: &SimpleCommand, sa_anywhere: bool) -> Option<RawApiCall> {
         method: "GET".into(),
         url,
         target,
+        user_agent: user_agent_of(args),
         service_account_token: sa_anywhere || cmd.assignments.iter().any(|a| a.contains(SA_DIR)),
         ..RawApiCall::default()
     };
@@ -417,5 +449,28 @@ mod tests {
         assert!(c.bearer && !c.is_write());
         let c = &parse_command_line("curl -so /tmp/out https://k/apis/batch/v1/jobs")[0];
         assert_eq!(c.url, "https://k/apis/batch/v1/jobs");
+    }
+
+    #[test]
+    fn user_agents_set_on_the_command_line() {
+        let ua = |cmd: &str| parse_command_line(cmd)[0].user_agent.clone();
+        assert_eq!(
+            ua(
+                "curl -sk -A 'kubectl/v1.29.0 (linux/amd64) kubernetes/3f7a50f' https://k/apis/batch/v1/jobs"
+            ),
+            Some("kubectl/v1.29.0 (linux/amd64) kubernetes/3f7a50f".to_string())
+        );
+        assert_eq!(
+            ua("curl -H 'User-Agent: helm/3.14' https://k/apis/batch/v1/jobs"),
+            Some("helm/3.14".to_string())
+        );
+        assert_eq!(
+            ua("wget --user-agent=kubectl/v1.28.1 https://k/apis/batch/v1/jobs"),
+            Some("kubectl/v1.28.1".to_string())
+        );
+        assert_eq!(
+            ua("curl -H 'Authorization: Bearer x' https://k/apis/batch/v1/jobs"),
+            None
+        );
     }
 }

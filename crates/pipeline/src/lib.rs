@@ -55,6 +55,8 @@ pub struct RunStats {
     pub host_skipped: BTreeMap<String, u64>,
     /// Incidents built by correlating host and audit events.
     pub incidents: u64,
+    /// The correlation's state: controller objects recorded, evictions, drops.
+    pub correlation: correlate::CorrelationStats,
     /// Generic JSON documents given to the Sigma engine.
     pub generic_records: u64,
     /// Generic JSON input skipped, by error code.
@@ -152,6 +154,7 @@ pub fn run(
         stats.incidents += 1;
         sink.alert(incident);
     }
+    stats.correlation = correlator.stats();
     stats
 }
 
@@ -301,18 +304,20 @@ fn run_host(
                 Ok((record, location)) => {
                     stats.host_records += 1;
                     detector.push(&record, &location, &mut alerts);
-                    let container = match &record {
-                        HostRecord::Container(c) => Some((&c.container, c.host.as_deref())),
-                        HostRecord::Process(p) => Some((&p.container, p.host.as_deref())),
-                        _ => None,
-                    };
-                    if let Some((context, host)) = container {
-                        correlator.add_container(context, host, location.to_string());
-                    }
-                    if let HostRecord::File(file) = &record {
-                        correlator.add_file(file, location.to_string());
+                    let at = location.to_string();
+                    let alerted = !alerts.is_empty();
+                    match &record {
+                        HostRecord::Container(c) => {
+                            correlator.add_container(&c.container, c.host.as_deref(), c.time, at);
+                        }
+                        HostRecord::Process(p) => {
+                            correlator.add_process(&p.container, p.host.as_deref(), p.time, at);
+                        }
+                        HostRecord::File(file) => correlator.add_file(file, at, alerted),
+                        HostRecord::Proxy(proxy) => correlator.add_proxy(proxy, at, alerted),
                     }
                     for alert in alerts.drain(..) {
+                        correlator.note_host_alert(&alert);
                         sink.alert(alert);
                     }
                 }
@@ -346,6 +351,7 @@ impl Feeder<'_> {
             match item {
                 Ok(decoded) => {
                     let source = decoded.location.to_string();
+                    self.correlator.observe_audit(&decoded.event, &source);
                     if let Some(sigma) = self.sigma.as_mut() {
                         sigma.push(&decoded.event, &source, &mut self.alerts);
                     }

@@ -72,6 +72,13 @@ pub const DERIVED_FIELDS: &[(&str, &str)] = &[
     ),
 ];
 
+/// Derived field prefix → the needles an event's raw line holds whenever it has such fields:
+/// jobwarden's judgement exists only for CronJob and Job requests, whose lines name `jobs`
+/// (`cronjobs` or `jobs`). Give it to [`jobwarden_sigma::EngineOptions::derived_fields`].
+pub fn derived_field_needles() -> Vec<(String, Vec<String>)> {
+    vec![("jobwarden.".to_string(), vec!["jobs".to_string()])]
+}
+
 /// The Sigma engine as a pipeline stage.
 pub struct SigmaStage {
     engine: Engine,
@@ -84,12 +91,25 @@ pub struct SigmaStage {
     // mapped name, keywords). If none can, they are left out of the event the rules see,
     // which is most of the cost of building it.
     needs_bodies: bool,
+    // Whether any audit rule reads a derived field (or may, through a mapping): judging the
+    // template is only worth it then.
+    needs_derived: bool,
+    // Each audit rule's requirement, checked on the event's compact JSON text before the
+    // event is built for the rules: most events the prefilter lets through for the built-in
+    // pack (CronJob and Job reads) can match no Sigma rule.
+    requirements: jobwarden_sigma::RequirementFilter,
+    // The top-level keys of the event the rules read, when that is known (raw paths, no
+    // keywords): only they are written into the text the requirements are checked on.
+    text_keys: Option<Vec<&'static str>>,
     /// What it did.
     pub stats: SigmaStats,
 }
 
 impl SigmaStage {
     /// A stage running `engine`; `config` is the detection config, for the derived fields.
+    /// Build the engine with [`derived_field_needles`] as its `derived_fields`, or rules on
+    /// derived fields count as never firing (their fields look absent from audit events) and
+    /// are not evaluated.
     pub fn new(engine: Engine, config: jobwarden_detect::Config) -> SigmaStage {
         let mapped = engine.field_map(LogsourceKind::K8sAudit).clone();
         // With raw paths (no mapping, no leaf fallback) only names under the bodies reach
@@ -102,9 +122,44 @@ impl SigmaStage {
                         f.name.starts_with("requestObject") || f.name.starts_with("responseObject")
                     })
             });
+        // Only names under `jobwarden` reach the overlay (it resolves names, not mappings),
+        // from rules or from correlations' group-by and value fields.
+        let derived = |name: &str| name == "jobwarden" || name.starts_with("jobwarden.");
+        let needs_derived = engine
+            .rules()
+            .iter()
+            .any(|r| r.fields.iter().any(|f| derived(&f.name)))
+            || engine.correlations().iter().any(|c| {
+                c.group_by.iter().any(|g| derived(g))
+                    || c.condition.field.as_deref().is_some_and(derived)
+                    || c.aliases
+                        .values()
+                        .flat_map(|m| m.values())
+                        .any(|a| derived(a))
+            });
+        let text_keys = (raw_paths && !engine.rules().iter().any(|r| r.uses_keywords)).then(|| {
+            let mut keys: Vec<&'static str> = Vec::new();
+            for r in engine.rules() {
+                for f in &r.fields {
+                    let top = f.name.split('.').next().unwrap_or_default();
+                    // Derived fields exist for CronJob/Job events: their requirement
+                    // (`jobs`) is in `objectRef`.
+                    let top = if top == "jobwarden" { "objectRef" } else { top };
+                    if let Some(key) = EVENT_KEYS.iter().find(|k| **k == top)
+                        && !keys.contains(key)
+                    {
+                        keys.push(key);
+                    }
+                }
+            }
+            keys
+        });
         SigmaStage {
             config,
             needs_bodies,
+            needs_derived,
+            text_keys,
+            requirements: engine.requirement_filter(LogsourceKind::K8sAudit),
             audit_map: mapped,
             generic_map: engine.field_map(LogsourceKind::Generic).clone(),
             engine,
@@ -118,9 +173,44 @@ impl SigmaStage {
         self.engine.needles_for(LogsourceKind::K8sAudit)
     }
 
+    /// Each audit rule's requirement as clauses (anchor first) for
+    /// [`jobwarden_decode::Prefilter::with_requirements`]; `None` when some rule can match any
+    /// line.
+    pub fn requirements(&self) -> Option<Vec<Vec<Vec<String>>>> {
+        Some(
+            self.engine
+                .requirements_for(LogsourceKind::K8sAudit)?
+                .into_iter()
+                .map(|(_, r)| r.clauses)
+                .collect(),
+        )
+    }
+
+    /// The engine.
+    pub fn engine(&self) -> &Engine {
+        &self.engine
+    }
+
     /// Evaluate one audit record found at `source`.
     pub fn push(&mut self, event: &AuditEvent, source: &str, out: &mut Vec<Alert>) {
         if matches!(event.stage, Stage::RequestReceived | Stage::ResponseStarted) {
+            return;
+        }
+        self.stats.evaluated += 1;
+        // The event as the rules see it, as compact JSON text: the rules whose requirement it
+        // fails cannot match (derived fields only exist on CronJob/Job events, whose text
+        // names `jobs`, their requirement).
+        let text = match (&self.text_keys, self.needs_bodies) {
+            (Some(keys), _) => serde_json::to_vec(&Only(event, keys)),
+            (None, true) => serde_json::to_vec(event),
+            (None, false) => serde_json::to_vec(&WithoutBodies(event)),
+        };
+        let Ok(mut text) = text else {
+            return;
+        };
+        text.make_ascii_lowercase();
+        let candidates = self.requirements.candidates(&text);
+        if candidates.is_empty() {
             return;
         }
         let value = if self.needs_bodies {
@@ -131,11 +221,16 @@ impl SigmaStage {
         let Ok(value) = value else {
             return;
         };
-        self.stats.evaluated += 1;
-        let derived = derived_fields(event, &self.config);
+        let derived = if self.needs_derived {
+            derived_fields(event, &self.config)
+        } else {
+            serde_json::Value::Null
+        };
         let base = JsonEvent::new(&value, &self.audit_map);
         let json = OverlayEvent::new(&base, &derived);
-        let matches = self.engine.matches(LogsourceKind::K8sAudit, &json);
+        let matches = self
+            .engine
+            .matches_among(LogsourceKind::K8sAudit, &candidates, &json);
         if matches.is_empty() {
             return;
         }
@@ -255,6 +350,64 @@ fn derived_fields(event: &AuditEvent, config: &jobwarden_detect::Config) -> serd
     serde_json::json!({ "jobwarden": fields })
 }
 
+/// Top-level keys of a serialised [`AuditEvent`].
+const EVENT_KEYS: &[&str] = &[
+    "auditID",
+    "stage",
+    "level",
+    "verb",
+    "requestURI",
+    "user",
+    "impersonatedUser",
+    "sourceIPs",
+    "userAgent",
+    "objectRef",
+    "responseStatus",
+    "requestObject",
+    "responseObject",
+    "requestReceivedTimestamp",
+    "stageTimestamp",
+    "annotations",
+    "cluster",
+];
+
+/// An audit event serialised with the given top-level keys only, written as
+/// `serde_json::to_value` would write them.
+struct Only<'a>(&'a AuditEvent, &'a [&'static str]);
+
+impl serde::Serialize for Only<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let e = self.0;
+        let mut map = serializer.serialize_map(None)?;
+        for key in self.1 {
+            match *key {
+                "auditID" => map.serialize_entry(key, &e.audit_id)?,
+                "stage" => map.serialize_entry(key, &e.stage)?,
+                "level" => map.serialize_entry(key, &e.level)?,
+                "verb" => map.serialize_entry(key, &e.verb)?,
+                "requestURI" => map.serialize_entry(key, &e.request_uri)?,
+                "user" => map.serialize_entry(key, &e.user)?,
+                "impersonatedUser" => map.serialize_entry(key, &e.impersonated_user)?,
+                "sourceIPs" => map.serialize_entry(key, &e.source_ips)?,
+                "userAgent" => map.serialize_entry(key, &e.user_agent)?,
+                "objectRef" => map.serialize_entry(key, &e.object_ref)?,
+                "responseStatus" => map.serialize_entry(key, &e.response_status)?,
+                "requestObject" => map.serialize_entry(key, &e.request_object)?,
+                "responseObject" => map.serialize_entry(key, &e.response_object)?,
+                "requestReceivedTimestamp" => {
+                    map.serialize_entry(key, &e.request_received_timestamp)?
+                }
+                "stageTimestamp" => map.serialize_entry(key, &e.stage_timestamp)?,
+                "annotations" => map.serialize_entry(key, &e.annotations)?,
+                "cluster" => map.serialize_entry(key, &e.cluster)?,
+                _ => {}
+            }
+        }
+        map.end()
+    }
+}
+
 /// An audit event serialised without `requestObject` and `responseObject`.
 struct WithoutBodies<'a>(&'a AuditEvent);
 
@@ -327,5 +480,134 @@ fn context(event: &AuditEvent, source: &str) -> AlertContext {
             .into_iter()
             .collect(),
         }],
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const RULES: &str = r#"
+title: pod in kube-system
+id: pod-in-kube-system
+logsource: {product: kubernetes, service: audit}
+detection:
+  sel:
+    verb: create
+    objectRef.resource: pods
+    objectRef.namespace: kube-system
+  condition: sel
+---
+title: secrets modified
+id: secrets-modified
+logsource: {product: kubernetes, service: audit}
+detection:
+  sel:
+    objectRef.resource: secrets
+    verb: [create, delete, patch, update]
+  condition: sel
+---
+title: denied
+id: denied
+logsource: {product: kubernetes, service: audit}
+detection:
+  sel:
+    responseStatus.code: [401, 403]
+  condition: sel
+---
+title: privileged batch template
+id: privileged-batch
+logsource: {product: kubernetes, service: audit}
+detection:
+  sel:
+    jobwarden.privileged: true
+  condition: sel
+---
+title: keyword
+id: keyword
+logsource: {product: kubernetes, service: audit}
+detection:
+  keywords: [evil-tool]
+  condition: keywords
+---
+title: admin user or exec
+id: admin-or-exec
+logsource: {product: kubernetes, service: audit}
+detection:
+  user:
+    user.username|contains: admin
+  exec:
+    objectRef.subresource: exec
+  condition: user or exec
+"#;
+
+    const EVENTS: &[&str] = &[
+        r#"{"auditID":"1","stage":"ResponseComplete","verb":"create","user":{"username":"u"},"objectRef":{"resource":"pods","namespace":"kube-system"},"responseStatus":{"code":201}}"#,
+        r#"{"auditID":"2","stage":"ResponseComplete","verb":"get","user":{"username":"u"},"objectRef":{"resource":"pods","namespace":"kube-system"},"responseStatus":{"code":200}}"#,
+        r#"{"auditID":"3","stage":"ResponseComplete","verb":"DELETE","user":{"username":"cluster-Admin"},"objectRef":{"resource":"Secrets","namespace":"d"},"responseStatus":{"code":200}}"#,
+        r#"{"auditID":"4","verb":"list","user":{"username":"system:anonymous"},"objectRef":{"resource":"secrets"},"responseStatus":{"code":403}}"#,
+        r#"{"auditID":"5","stage":"ResponseComplete","verb":"create","user":{"username":"u"},"userAgent":"Evil-Tool/1.0","objectRef":{"resource":"pods","namespace":"\u212aube-system","subresource":"exec"}}"#,
+        r#"{"auditID":"6","stage":"ResponseComplete","verb":"create","user":{"username":"alice"},"objectRef":{"resource":"cronjobs","namespace":"d","name":"c","apiGroup":"batch"},"requestObject":{"kind":"CronJob","spec":{"schedule":"* * * * *","jobTemplate":{"spec":{"template":{"spec":{"containers":[{"name":"x","image":"alpine","securityContext":{"privileged":true}}]}}}}}},"responseStatus":{"code":201}}"#,
+    ];
+
+    /// What every rule says of every event, evaluated on the whole event (no requirement).
+    fn full_evaluation(engine: &Engine, event: &AuditEvent) -> Vec<String> {
+        let config = jobwarden_detect::Config::default();
+        let value = serde_json::to_value(event).expect("value");
+        let derived = derived_fields(event, &config);
+        let map = engine.field_map(LogsourceKind::K8sAudit).clone();
+        let base = JsonEvent::new(&value, &map);
+        let json = OverlayEvent::new(&base, &derived);
+        let mut ids: Vec<String> = engine
+            .matches(LogsourceKind::K8sAudit, &json)
+            .into_iter()
+            .map(|m| m.id)
+            .collect();
+        ids.sort();
+        ids
+    }
+
+    #[test]
+    fn requirement_filter_keeps_every_match_of_the_full_evaluation() {
+        // With a keyword rule the whole event is checked; without, only the keys rules read.
+        let without_keywords: String = RULES
+            .split("---")
+            .filter(|doc| !doc.contains("id: keyword"))
+            .collect::<Vec<_>>()
+            .join("---");
+        for rules in [RULES, without_keywords.as_str()] {
+            check_stage_against_full_evaluation(rules);
+        }
+    }
+
+    fn check_stage_against_full_evaluation(rules: &str) {
+        let load = || {
+            let report = jobwarden_sigma::load_str(
+                rules,
+                "rules.yml",
+                &jobwarden_sigma::LoadOptions::default(),
+            );
+            assert!(report.errors.is_empty(), "{:?}", report.errors);
+            let options = jobwarden_sigma::EngineOptions {
+                key_context_needles: true,
+                derived_fields: derived_field_needles(),
+                ..jobwarden_sigma::EngineOptions::default()
+            };
+            Engine::new(report.rules, options).expect("engine")
+        };
+        let mut stage = SigmaStage::new(load(), jobwarden_detect::Config::default());
+        let reference = load();
+        let mut fired = 0;
+        for text in EVENTS {
+            let event: AuditEvent = serde_json::from_str(text).expect("event");
+            let want = full_evaluation(&reference, &event);
+            let mut out = Vec::new();
+            stage.push(&event, "test", &mut out);
+            let mut got: Vec<String> = out.iter().map(|a| a.rule.id.clone()).collect();
+            got.sort();
+            assert_eq!(got, want, "{text}");
+            fired += got.len();
+        }
+        assert!(fired >= 5, "the events exercise the rules: {fired}");
     }
 }

@@ -57,7 +57,7 @@ impl Default for Metrics {
         };
         registry.register(
             "audit_events",
-            "Audit events acknowledged and decoded",
+            "Audit events by result: acknowledged (spooled before the 200), decoded (parsed and judged), prefiltered (counted; the byte prefilter ruled them out)",
             m.events_in.clone(),
         );
         registry.register(

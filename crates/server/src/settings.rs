@@ -431,11 +431,8 @@ impl ServeSettings {
             .clone()
             .or_else(|| file.detect_config.as_deref().map(rel));
         let detect = match detect_path {
-            Some(p) => {
-                let text = read_text(&p, "detect config")?;
-                jobwarden_detect::Config::from_yaml(&text)
-                    .map_err(|e| ServeError::Config(format!("{}: {e}", p.display())))?
-            }
+            Some(p) => jobwarden_detect::Config::from_file(&p)
+                .map_err(|e| ServeError::Config(format!("{}: {e}", p.display())))?,
             None => jobwarden_detect::Config::from_yaml("")
                 .map_err(|e| ServeError::Config(format!("default detect config: {e}")))?,
         };

@@ -380,6 +380,11 @@ async fn event_batches_produce_alerts_once() {
     let batch = common::event_list(vec![
         common::privileged_cronjob_event("a-1", "miner-1"),
         common::privileged_cronjob_event("a-2", "miner-2"),
+        serde_json::json!({"kind": "Event", "apiVersion": "audit.k8s.io/v1", "level": "Metadata",
+            "auditID": "r-1", "stage": "ResponseComplete", "verb": "get",
+            "requestURI": "/api/v1/namespaces/apps/pods/web", "user": {"username": "kubelet"},
+            "objectRef": {"resource": "pods", "namespace": "apps", "name": "web"},
+            "responseStatus": {"code": 200}}),
     ]);
     let (status, text) = request(
         &pki,
@@ -413,6 +418,11 @@ async fn event_batches_produce_alerts_once() {
     );
     assert!(
         metrics.contains("jobwarden_duplicate_audit_events_total 2"),
+        "{metrics}"
+    );
+    // The pod read is counted (once per delivery) without being parsed.
+    assert!(
+        metrics.contains("jobwarden_audit_events_total{result=\"prefiltered\"} 2"),
         "{metrics}"
     );
     assert!(

@@ -19,13 +19,27 @@
 //! value, `"/usr` for a prefix, `.exe"` for a suffix), which makes them more selective than the
 //! bare text; numbers and booleans stay bare. With [`EngineOptions::key_context_needles`], exact
 //! and prefix values of scalar audit fields also carry their key (`"verb":"create"`), which
-//! assumes compact JSON as kube-apiserver writes it. The caller must lowercase the line (or
-//! search ASCII-case-insensitively) and must treat lines containing `\u` escapes as candidates:
-//! escaped text (Go escapes `<`, `>`, `&`) cannot be compared byte-wise. A rule with no sound
-//! needle (only negations, regexes, numeric or CIDR tests, `*`) makes the result None: it must
-//! see every event; [`Engine::unfiltered_rules`] lists such rules.
+//! assumes compact JSON as kube-apiserver writes it (a prefilter may match them with any
+//! whitespace around the `:`, as `jobwarden_decode`'s does). The caller must lowercase the line
+//! (or search ASCII-case-insensitively) and must treat as candidates lines with `\u` escapes of
+//! characters the needles use, `\/`, and the two non-ASCII characters that lowercase to ASCII
+//! (`İ`, the Kelvin sign): such text cannot be compared byte-wise. A rule with no sound needle
+//! (only negations, regexes, numeric or CIDR tests, `*`) makes the result None: it must see
+//! every event; [`Engine::unfiltered_rules`] lists such rules.
+//!
+//! # Requirements
+//!
+//! [`Engine::requirement`] gives more: one needle set per AND branch that has literals (a
+//! [`Requirement`]), all of which a matching event's line holds; its first clause (the anchor)
+//! is what [`Engine::needles_for`] returns. A prefilter scans for the anchors and checks the
+//! other clauses only where one occurs; [`Engine::requirement_filter`] checks them all on an
+//! event's JSON text before the event is evaluated. Audit events are evaluated as typed and
+//! serialised again, so needles are withheld where that text may differ from the line: the
+//! defaulted `stage`, numbers in the untyped bodies (`1e2` is compared as `100`), and derived
+//! fields, which require what [`EngineOptions::derived_fields`] says their events hold.
 
 use crate::event::{Event, FieldMap, JsonEvent};
+use crate::requirement::{FieldText, Requirement, RequirementFilter};
 use crate::rule::{
     Binding, CorrelationRule, CorrelationType, CountCondition, DetectionRule, Level, Rule,
 };
@@ -177,6 +191,14 @@ pub struct EngineOptions {
     /// Audit needles for scalar fields carry their key (`"verb":"create"`); only sound for
     /// compact JSON (no space after `:`), as kube-apiserver writes it. Default false.
     pub key_context_needles: bool,
+    /// Derived audit fields laid over the raw event by the caller (see [`OverlayEvent`]):
+    /// field-name prefix → needles one of which the raw line holds whenever the event has such
+    /// a field (jobwarden's judgement exists only for CronJob/Job requests: `jobs`). Such
+    /// fields are not "absent" for [`Engine::lint`], and a test needing a value requires the
+    /// needles. Default none.
+    ///
+    /// [`OverlayEvent`]: crate::OverlayEvent
+    pub derived_fields: Vec<(String, Vec<String>)>,
 }
 
 impl Default for EngineOptions {
@@ -189,6 +211,7 @@ impl Default for EngineOptions {
             max_correlation_groups: 100_000,
             max_events_per_group: 10_000,
             key_context_needles: false,
+            derived_fields: Vec::new(),
         }
     }
 }
@@ -323,6 +346,10 @@ const AUDIT_SCALARS: &[&str] = &[
     "responseStatus.status",
     "responseStatus.reason",
 ];
+
+/// Texts a typed audit event may hold that its line lacks: the default `stage`, and the one
+/// unknown stages are read as.
+const AUDIT_SYNTHESIZED: &[&str] = &["responsecomplete", "unknown"];
 
 /// Audit fields that are JSON numbers.
 const AUDIT_NUMERIC: &[&str] = &["responseStatus.code"];
@@ -621,60 +648,139 @@ impl Engine {
         self.needles_for(LogsourceKind::Generic)
     }
 
-    /// [`Engine::needles`] restricted to the rules bound to `kind`. For audit events, rules that
-    /// can never fire on raw audit JSON (see [`Engine::lint`]) need no needle and add none.
+    /// [`Engine::needles`] restricted to the rules bound to `kind`: the union of their
+    /// requirements' anchors ([`Engine::requirements_for`]). For audit events, rules that can
+    /// never fire on raw audit JSON (see [`Engine::lint`]) need no needle and add none.
     pub fn needles_for(&self, kind: LogsourceKind) -> Option<Vec<String>> {
-        let mut all = Vec::new();
-        for i in self.rule_indices(kind) {
-            if kind == LogsourceKind::K8sAudit
-                && self
-                    .rules
-                    .get(i)
-                    .is_some_and(|r| !r.can_fire(&|t| self.audit_constant(t)))
-            {
-                continue;
-            }
-            all.extend(self.rule_needles(i)?);
-        }
+        let mut all: Vec<String> = self
+            .requirements_for(kind)?
+            .into_iter()
+            .flat_map(|(_, r)| r.anchor().to_vec())
+            .collect();
         all.sort();
         all.dedup();
         Some(all)
     }
 
-    /// One rule's needles (see the module docs), or None when it must see every event.
+    /// The requirement ([`Requirement`]) of every rule bound to `kind` that can fire, with its
+    /// index; None when some such rule has none and so must see every event.
+    pub fn requirements_for(&self, kind: LogsourceKind) -> Option<Vec<(usize, Requirement)>> {
+        self.rule_indices(kind)
+            .into_iter()
+            .filter(|&i| !self.never_fires(kind, i))
+            .map(|i| self.requirement_in(kind, i).map(|r| (i, r)))
+            .collect()
+    }
+
+    /// Every rule bound to `kind` that can fire, with its requirement (None: it must see every
+    /// event), compiled for checking event texts; see [`RequirementFilter`].
+    pub fn requirement_filter(&self, kind: LogsourceKind) -> RequirementFilter {
+        RequirementFilter::new(
+            self.rule_indices(kind)
+                .into_iter()
+                .filter(|&i| !self.never_fires(kind, i))
+                .map(|i| (i, self.requirement_in(kind, i)))
+                .collect(),
+        )
+    }
+
+    /// One rule's requirement, evaluated on the events of its own logsource; None when it must
+    /// see every event.
+    pub fn requirement(&self, index: usize) -> Option<Requirement> {
+        let kind = match self.rules.get(index)?.logsource.binding() {
+            Binding::K8sAudit => LogsourceKind::K8sAudit,
+            Binding::HostProcess => LogsourceKind::HostProcess,
+            Binding::HostFile => LogsourceKind::HostFile,
+            Binding::Other => LogsourceKind::Generic,
+        };
+        self.requirement_in(kind, index)
+    }
+
+    /// One rule's needles: its requirement's anchor (see the module docs), or None when it
+    /// must see every event.
     pub fn rule_needles(&self, index: usize) -> Option<Vec<String>> {
+        self.requirement(index).map(|r| r.anchor().to_vec())
+    }
+
+    fn requirement_in(&self, kind: LogsourceKind, index: usize) -> Option<Requirement> {
         let rule = self.rules.get(index)?;
-        let map = &self.options.k8s_audit;
-        if self.options.key_context_needles
-            && rule.logsource.binding() == Binding::K8sAudit
-            && !map.leaf_fallback
-        {
-            rule.needles_with(&|field: &str| {
-                (AUDIT_SCALARS.contains(&field) && !map.paths.contains_key(field)).then(|| {
-                    field
-                        .rsplit('.')
-                        .next()
-                        .unwrap_or(field)
-                        .to_ascii_lowercase()
-                })
-            })
+        if kind == LogsourceKind::K8sAudit {
+            rule.requirement_with(&|field| self.audit_field_text(field))
         } else {
-            rule.needles()
+            // Untyped JSON: a number's text may differ from the one compared.
+            rule.requirement_with(&|_| FieldText::Json {
+                key: None,
+                numbers: false,
+                synthesized: &[],
+            })
         }
     }
 
-    /// Rules bound to `kind` that have no needle (evaluated on every event).
+    /// How an audit field's values show in the raw line of the event (typed, then serialised
+    /// again by the caller: see the module docs).
+    fn audit_field_text(&self, field: Option<&str>) -> FieldText {
+        let map = &self.options.k8s_audit;
+        let Some(name) = field else {
+            // Keywords see every string of the typed event, whose `stage` may be a default.
+            return FieldText::Json {
+                key: None,
+                numbers: true,
+                synthesized: AUDIT_SYNTHESIZED,
+            };
+        };
+        if let Some((_, needles)) = self
+            .options
+            .derived_fields
+            .iter()
+            .find(|(prefix, _)| name.starts_with(prefix.as_str()))
+        {
+            return FieldText::Implied(needles.clone());
+        }
+        let leaf = name.rsplit('.').next().unwrap_or(name);
+        let mapped = map.paths.get(name);
+        let reaches_stage = name == "stage"
+            || (map.leaf_fallback && leaf == "stage")
+            || mapped.is_some_and(|paths| paths.iter().any(|p| p == "stage"));
+        if reaches_stage {
+            return FieldText::Unknown;
+        }
+        if map.leaf_fallback || mapped.is_some() {
+            return FieldText::Json {
+                key: None,
+                numbers: false,
+                synthesized: &[],
+            };
+        }
+        if self.options.key_context_needles && AUDIT_SCALARS.contains(&name) {
+            return FieldText::Json {
+                key: Some(leaf.to_ascii_lowercase()),
+                numbers: true,
+                synthesized: &[],
+            };
+        }
+        // Bodies are untyped JSON; every other audit field is typed (integers canonical).
+        let untyped = name.starts_with("requestObject") || name.starts_with("responseObject");
+        FieldText::Json {
+            key: None,
+            numbers: !untyped,
+            synthesized: &[],
+        }
+    }
+
+    /// True for an audit rule that can never fire on raw audit JSON.
+    fn never_fires(&self, kind: LogsourceKind, index: usize) -> bool {
+        kind == LogsourceKind::K8sAudit
+            && self
+                .rules
+                .get(index)
+                .is_some_and(|r| !r.can_fire(&|t| self.audit_constant(t)))
+    }
+
+    /// Rules bound to `kind` that can fire and have no requirement (evaluated on every event).
     pub fn unfiltered_rules(&self, kind: LogsourceKind) -> Vec<usize> {
         self.rule_indices(kind)
             .into_iter()
-            .filter(|i| {
-                let never = kind == LogsourceKind::K8sAudit
-                    && self
-                        .rules
-                        .get(*i)
-                        .is_some_and(|r| !r.can_fire(&|t| self.audit_constant(t)));
-                !never && self.rule_needles(*i).is_none()
-            })
+            .filter(|&i| !self.never_fires(kind, i) && self.requirement_in(kind, i).is_none())
             .collect()
     }
 
@@ -774,7 +880,13 @@ impl Engine {
     /// A field that raw audit events never have (not mapped, not an audit event key).
     fn audit_absent(&self, name: &str) -> bool {
         let map = &self.options.k8s_audit;
-        !map.leaf_fallback
+        let derived = self
+            .options
+            .derived_fields
+            .iter()
+            .any(|(prefix, _)| name.starts_with(prefix.as_str()));
+        !derived
+            && !map.leaf_fallback
             && !map.paths.contains_key(name)
             && !AUDIT_KEYS.contains(&name.split('.').next().unwrap_or(""))
     }

@@ -22,19 +22,23 @@
 
 mod alert;
 mod condition;
+mod config;
 mod engine;
 mod event;
 mod load;
+mod requirement;
 mod rule;
 mod value;
 
 pub use alert::{AlertContext, attack_ids, correlation_alert, match_alert, severity};
+pub use config::{FieldMappings, SigmaConfig};
 pub use engine::{
     CorrelationHit, CorrelationStats, Engine, EngineOptions, LintKind, LintWarning, LogsourceKind,
     MAX_CHAIN_DEPTH, MIN_NEEDLE, RuleMatch, UnknownReference, default_host_map, k8s_sigmahq_map,
 };
 pub use event::{Event, FieldMap, FieldValue, FieldValues, JsonEvent, OverlayEvent};
 pub use load::{LoadError, LoadOptions, LoadReport, load_path, load_paths, load_str};
+pub use requirement::{MAX_CLAUSES, Requirement, RequirementFilter};
 pub use rule::{
     Binding, CorrelationRule, CorrelationType, CountCondition, DetectionRule, FieldUse, FilterRule,
     Level, Logsource, Rule,

@@ -3,6 +3,7 @@
 
 use crate::condition::{self, Cond};
 use crate::event::Event;
+use crate::requirement::{Cnf, FieldText, Requirement, or_cnf};
 use crate::value::{self, FieldTest};
 use serde_json::Value;
 use std::collections::HashMap;
@@ -104,6 +105,18 @@ impl Selection {
             Selection::Any(_) if results.contains(&Some(true)) => Some(true),
             Selection::Any(_) if results.iter().all(|r| *r == Some(false)) => Some(false),
             _ => None,
+        }
+    }
+
+    /// Requirement clauses (see [`crate::Requirement`]); `text_of` says how a field's values
+    /// show in the line (None: keyword searches).
+    fn clauses(&self, text_of: &dyn Fn(Option<&str>) -> FieldText) -> Cnf {
+        match self {
+            Selection::All(tests) => tests
+                .iter()
+                .flat_map(|t| t.clauses(&text_of(t.field.as_deref())))
+                .collect(),
+            Selection::Any(items) => or_cnf(items.iter().map(|s| s.clauses(text_of))),
         }
     }
 
@@ -212,6 +225,24 @@ impl DetectionRule {
                         .is_some_and(|k| bits & (1 << k) != 0),
                 })
         })
+    }
+
+    /// What every matching event's raw JSON line must contain, as clauses (see
+    /// [`crate::Requirement`]); `text_of` says how a field's values show in the line (None:
+    /// keyword searches). None when nothing is certain: such a rule must see every event.
+    pub(crate) fn requirement_with(
+        &self,
+        text_of: &dyn Fn(Option<&str>) -> FieldText,
+    ) -> Option<Requirement> {
+        fn walk(c: &Cond, sels: &[Selection], text_of: &dyn Fn(Option<&str>) -> FieldText) -> Cnf {
+            match c {
+                Cond::Sel(i) => sels.get(*i).map(|s| s.clauses(text_of)).unwrap_or_default(),
+                Cond::Not(_) => Vec::new(),
+                Cond::And(cs) => cs.iter().flat_map(|c| walk(c, sels, text_of)).collect(),
+                Cond::Or(cs) => or_cnf(cs.iter().map(|c| walk(c, sels, text_of))),
+            }
+        }
+        Requirement::from_cnf(walk(&self.condition, &self.selections, text_of))
     }
 
     /// Raw-JSON needles one of which every matching event's (ASCII-lowercased) JSON text

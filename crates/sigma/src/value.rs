@@ -7,6 +7,7 @@
 //! number in a rule matches a number or a string with the same text (`403` matches `"403"`).
 
 use crate::event::{Event, FieldValue};
+use crate::requirement::{Cnf, FieldText};
 use aho_corasick::AhoCorasick;
 use base64::Engine as _;
 use regex::Regex;
@@ -226,8 +227,15 @@ pub const MIN_NEEDLE: usize = 3;
 /// Turns a value needle into raw-JSON needles: lowercase, JSON-escaped, ASCII only, quoted
 /// where the anchor allows (string values are quoted in JSON), with `"key":` in front when
 /// `key` is given. None when no sound, long enough needle exists.
-pub(crate) fn raw_needles(needle: &Needle, key: Option<&str>) -> Option<Vec<String>> {
-    if !needle.text.is_ascii() {
+/// With `numbers` false, a value that reads as a number gives none (its text in untyped JSON
+/// may differ: `1e2` is compared as `100`).
+pub(crate) fn raw_needles(
+    needle: &Needle,
+    key: Option<&str>,
+    numbers: bool,
+) -> Option<Vec<String>> {
+    // An empty value is what typed fields default to when the line lacks them.
+    if !needle.text.is_ascii() || needle.text.is_empty() {
         return None;
     }
     let mut esc = String::with_capacity(needle.text.len() + 8);
@@ -240,8 +248,11 @@ pub(crate) fn raw_needles(needle: &Needle, key: Option<&str>) -> Option<Vec<Stri
         }
     }
     // Numbers and booleans may be unquoted JSON scalars: only their bare text is certain.
-    let scalar_like =
-        esc.parse::<f64>().is_ok() || matches!(esc.as_str(), "true" | "false" | "null");
+    let numeric = esc.parse::<f64>().is_ok();
+    if numeric && !numbers {
+        return None;
+    }
+    let scalar_like = numeric || matches!(esc.as_str(), "true" | "false" | "null");
     let out = match (needle.anchor, key, scalar_like) {
         (Anchor::Exact, Some(k), false) => vec![format!("\"{k}\":\"{esc}\"")],
         (Anchor::Exact, Some(k), true) => {
@@ -470,12 +481,12 @@ impl ValueTest {
     }
 
     /// Raw-JSON needles one of which any matching event contains (None: no literal is certain).
-    fn raw_needles(&self, key: Option<&str>) -> Option<Vec<String>> {
+    fn raw_needles(&self, key: Option<&str>, numbers: bool) -> Option<Vec<String>> {
         match self {
             ValueTest::Str(m) => {
                 let mut out = Vec::new();
                 for n in m.needles()? {
-                    out.extend(raw_needles(n, key)?);
+                    out.extend(raw_needles(n, key, numbers)?);
                 }
                 (!out.is_empty()).then_some(out)
             }
@@ -526,13 +537,60 @@ impl FieldTest {
         // Keyword searches see every string, so no key applies.
         let key = if self.field.is_some() { key } else { None };
         if self.all {
-            crate::rule::best(self.tests.iter().map(|t| t.raw_needles(key)))
+            crate::rule::best(self.tests.iter().map(|t| t.raw_needles(key, true)))
         } else {
             let mut out = Vec::new();
             for t in &self.tests {
-                out.extend(t.raw_needles(key)?);
+                out.extend(t.raw_needles(key, true)?);
             }
             Some(out)
+        }
+    }
+
+    /// The requirement clauses of this test (see [`crate::Requirement`]), its field's values
+    /// showing in the line as `text` says: one per test under `all`, else one for all tests
+    /// (none when some test has no literal).
+    pub(crate) fn clauses(&self, text: &FieldText) -> Cnf {
+        let key = match text {
+            FieldText::Unknown => return Vec::new(),
+            // A computed field is in the line's needles only when the test needs a value.
+            FieldText::Implied(needles) => {
+                return if self.eval(&NoFields) || needles.is_empty() {
+                    Vec::new()
+                } else {
+                    vec![needles.clone()]
+                };
+            }
+            FieldText::Json {
+                key,
+                numbers,
+                synthesized,
+            } => (key.as_deref(), *numbers, *synthesized),
+        };
+        let (key, numbers, synthesized) = key;
+        // Keyword searches see every string, so no key applies.
+        let key = if self.field.is_some() { key } else { None };
+        let certain = |needles: Vec<String>| -> Option<Vec<String>> {
+            let inside_synthesized = needles.iter().any(|n| {
+                let bare = n.trim_matches('"');
+                synthesized.iter().any(|s| s.contains(bare))
+            });
+            (!inside_synthesized).then_some(needles)
+        };
+        if self.all {
+            self.tests
+                .iter()
+                .filter_map(|t| t.raw_needles(key, numbers).and_then(certain))
+                .collect()
+        } else {
+            let mut out = Vec::new();
+            for t in &self.tests {
+                match t.raw_needles(key, numbers).and_then(certain) {
+                    Some(n) => out.extend(n),
+                    None => return Vec::new(),
+                }
+            }
+            vec![out]
         }
     }
 }

@@ -35,6 +35,7 @@ fn sigmahq_regression_corpus() {
         .collect();
     dirs.sort();
     let (mut total, mut loaded, mut matched, mut with_needles) = (0, 0, 0, 0);
+    let mut with_requirements = 0;
     let mut misses = Vec::new();
     for dir in &dirs {
         let rule_path = dir.join("rule.yml");
@@ -79,6 +80,16 @@ fn sigmahq_regression_corpus() {
                         );
                         with_needles += 1;
                     }
+                    // Property: every clause of the rule's requirement holds on the line.
+                    if let Some(requirement) = engine.requirement(m.rule_index) {
+                        assert!(
+                            requirement.holds(&line),
+                            "{}: requirement {:?} misses a matching event",
+                            dir.display(),
+                            requirement.clauses
+                        );
+                        with_requirements += 1;
+                    }
                 }
                 hit |= !matched.is_empty();
             }
@@ -90,7 +101,7 @@ fn sigmahq_regression_corpus() {
         }
     }
     eprintln!(
-        "sigmahq-regression: {total} rules, {loaded} loaded, {matched} matched their event, {with_needles} matches checked against prefilter needles"
+        "sigmahq-regression: {total} rules, {loaded} loaded, {matched} matched their event, {with_needles} matches checked against prefilter needles, {with_requirements} against requirements"
     );
     for m in &misses {
         eprintln!("  {m}");
@@ -310,6 +321,15 @@ fn sigmahq_kubernetes_rules() {
                         needles.iter().any(|n| line.contains(n.as_str())),
                         "{label}: {} needles {needles:?}",
                         m.title
+                    );
+                }
+                // ... and every clause of its requirement.
+                if let Some(requirement) = engine.requirement(m.rule_index) {
+                    assert!(
+                        requirement.holds(&line),
+                        "{label}: {} requirement {:?}",
+                        m.title,
+                        requirement.clauses
                     );
                 }
                 fired.insert(m.id);

@@ -46,6 +46,43 @@ fn check(det: &str, event: &Value, want: bool, options: &LoadOptions) {
             "prefilter would drop a matching event: needles {needles:?}, line {line}\n{det}"
         );
     }
+    if got {
+        requirements_hold(det, event, options);
+    }
+}
+
+/// Prefilter soundness, property-style: for a matching event, the rule's requirement (every
+/// clause) holds on the event's compact JSON line, for audit events with and without key
+/// context and for generic JSON.
+fn requirements_hold(det: &str, event: &Value, options: &LoadOptions) {
+    let line = serde_json::to_string(event)
+        .expect("json")
+        .to_ascii_lowercase();
+    for key_context_needles in [false, true] {
+        let engine = engine_opts(
+            &indent(det),
+            options,
+            EngineOptions {
+                key_context_needles,
+                ..EngineOptions::default()
+            },
+        );
+        for kind in [LogsourceKind::K8sAudit, LogsourceKind::Generic] {
+            let matched = !engine.matches_json(kind, event).is_empty();
+            for (index, requirement) in engine.requirements_for(kind).unwrap_or_default() {
+                assert!(
+                    !matched || requirement.holds(&line),
+                    "requirement {:?} of rule {index} misses a matching event ({kind:?}, key context {key_context_needles}): {line}\n{det}",
+                    requirement.clauses
+                );
+            }
+            let filter = engine.requirement_filter(kind);
+            assert!(
+                !matched || !filter.candidates(line.as_bytes()).is_empty(),
+                "requirement filter drops a matching event ({kind:?}): {line}\n{det}"
+            );
+        }
+    }
 }
 
 fn b64(bytes: &[u8]) -> String {
@@ -707,9 +744,14 @@ fn key_context_needles_for_scalar_audit_fields() {
             "\"code\":403"
         ]
     );
-    // Without key context the bare number is the only certain text.
+    // Without key context the bare number is the only certain text of the typed code.
     let e = engine_with(&indent(det), &opts);
-    assert_eq!(e.needles().expect("needles"), ["401", "403"]);
+    assert_eq!(
+        e.needles_for(LogsourceKind::K8sAudit).expect("needles"),
+        ["401", "403"]
+    );
+    // In untyped JSON a number's text may differ from the one compared (`4.03e2`): none.
+    assert_eq!(e.needles(), None);
     // Array-valued fields never get key context.
     let det = "sel:\n  sourceIPs: 10.1.2.3\ncondition: sel";
     let keyed = EngineOptions {
@@ -762,5 +804,99 @@ fn lint_tells_never_firing_rules_from_dead_selections() {
     assert_eq!(
         lint("keywords: [xmrig]\ncondition: keywords"),
         [(LintKind::KeywordScan, 1)]
+    );
+}
+
+#[test]
+fn requirements_are_conjunctions_of_branches() {
+    let opts = LoadOptions::default();
+    let keyed = || EngineOptions {
+        key_context_needles: true,
+        ..EngineOptions::default()
+    };
+    let det = "sel:\n  verb: create\n  objectRef.resource: pods\n  objectRef.namespace: kube-system\ncondition: sel";
+    let e = engine_opts(&indent(det), &opts, keyed());
+    let req = e.requirement(0).expect("requirement");
+    let mut clauses = req.clauses.clone();
+    clauses.sort();
+    assert_eq!(
+        clauses,
+        [
+            vec!["\"namespace\":\"kube-system\"".to_string()],
+            vec!["\"resource\":\"pods\"".to_string()],
+            vec!["\"verb\":\"create\"".to_string()],
+        ]
+    );
+    // The anchor is the most selective clause.
+    assert_eq!(req.anchor(), ["\"namespace\":\"kube-system\""]);
+    assert!(
+        req.holds(r#"{"verb":"create","objectref":{"resource":"pods","namespace":"kube-system"}}"#)
+    );
+    assert!(
+        !req.holds(r#"{"verb":"get","objectref":{"resource":"pods","namespace":"kube-system"}}"#)
+    );
+    let create_pod =
+        json!({"verb": "create", "objectRef": {"resource": "pods", "namespace": "kube-system"}});
+    check(det, &create_pod, true, &opts);
+
+    // OR: (a and b) or c needs (a or c) and (b or c).
+    let det = "a:\n  verb: delete\n  objectRef.resource: secrets\nc:\n  objectRef.subresource: exec\ncondition: a or c";
+    let e = engine_opts(&indent(det), &opts, keyed());
+    let req = e.requirement(0).expect("requirement");
+    assert_eq!(req.clauses.len(), 2, "{:?}", req.clauses);
+    assert!(
+        req.clauses
+            .iter()
+            .all(|c| c.contains(&"\"subresource\":\"exec\"".to_string()))
+    );
+    check(
+        det,
+        &json!({"verb": "delete", "objectRef": {"resource": "secrets"}}),
+        true,
+        &opts,
+    );
+    check(
+        det,
+        &json!({"verb": "get", "objectRef": {"resource": "pods", "subresource": "exec"}}),
+        true,
+        &opts,
+    );
+
+    // `not`, numbers in bodies, and the defaulted `stage` add no clause.
+    let det = "sel:\n  verb: create\n  stage: ResponseComplete\n  requestObject.spec.replicas: 3\nfilter:\n  user.username: admin\ncondition: sel and not filter";
+    let e = engine_opts(&indent(det), &opts, keyed());
+    assert_eq!(
+        e.requirement(0).expect("requirement").clauses,
+        [vec!["\"verb\":\"create\"".to_string()]]
+    );
+    check(
+        det,
+        &json!({"verb": "create", "stage": "ResponseComplete", "requestObject": {"spec": {"replicas": 3.0}}}),
+        true,
+        &opts,
+    );
+
+    // Derived fields are not in the line: they require what the caller says their events hold.
+    let derived = EngineOptions {
+        derived_fields: vec![("jobwarden.".to_string(), vec!["jobs".to_string()])],
+        ..keyed()
+    };
+    let det = "sel:\n  jobwarden.privileged: true\ncondition: sel";
+    let e = engine_opts(&indent(det), &opts, derived.clone());
+    assert_eq!(
+        e.requirement(0).expect("req").clauses,
+        [vec!["jobs".to_string()]]
+    );
+    assert!(
+        e.lint().is_empty(),
+        "derived fields are not absent: {:?}",
+        e.lint()
+    );
+    // A test that holds without the field needs nothing.
+    let det = "sel:\n  jobwarden.privileged|exists: false\n  verb: get\ncondition: sel";
+    let e = engine_opts(&indent(det), &opts, derived);
+    assert_eq!(
+        e.requirement(0).expect("req").clauses,
+        [vec!["\"verb\":\"get\"".to_string()]]
     );
 }

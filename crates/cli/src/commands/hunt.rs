@@ -18,32 +18,27 @@ use std::time::Instant;
 
 pub fn run(args: HuntArgs) -> anyhow::Result<Status> {
     apply_color(args.color);
-    let config = match &args.config {
-        Some(path) => {
-            let text = std::fs::read_to_string(path)
-                .with_context(|| format!("cannot read config {}", path.display()))?;
-            Config::from_yaml(&text).with_context(|| format!("in config {}", path.display()))?
-        }
-        None => Config::default(),
-    };
+    let config = crate::commands::load_config(args.config.as_deref())?;
     let (mut sigma, sigma_errors) = load_sigma(&args, &config)?;
     let prefilter = match (&sigma, args.no_prefilter) {
         (_, true) => Prefilter::parse_everything(),
         (None, false) => Prefilter::batch(),
-        // Sigma matching is case-insensitive: its needles join the batch needles in a
-        // case-insensitive scan. The needles carry their key (`"verb":"create"`), which holds
-        // for kube-apiserver's compact JSON; entries of the cloud wrappers (GKE, AKS, EKS),
-        // where keys and values are spelt otherwise, are always candidates. A rule without
-        // needles needs every line parsed.
-        (Some(stage), false) => match stage.needles() {
-            Some(needles) => Prefilter::new_ascii_case_insensitive(
-                BATCH_NEEDLES
+        // Sigma matching is case-insensitive: each rule's requirement (one needle of every
+        // AND branch that has literals) joins the batch needles in a case-insensitive scan.
+        // The needles carry their key (`"verb":"create"`, matched with any whitespace around
+        // the `:`); entries of the cloud wrappers (GKE, AKS, EKS), where keys and values are
+        // spelt otherwise, are always candidates. A rule without requirement needs every line
+        // parsed.
+        (Some(stage), false) => match stage.requirements() {
+            Some(requirements) => {
+                let always: Vec<&str> = BATCH_NEEDLES
                     .iter()
                     .chain(WRAPPER_NEEDLES.iter())
-                    .map(|s| s.to_string())
-                    .chain(needles),
-            )
-            .unwrap_or_else(|_| Prefilter::parse_everything()),
+                    .copied()
+                    .collect();
+                Prefilter::with_requirements(&always, &requirements)
+                    .unwrap_or_else(|_| Prefilter::parse_everything())
+            }
             None => Prefilter::parse_everything(),
         },
     };
@@ -217,6 +212,13 @@ pub fn run(args: HuntArgs) -> anyhow::Result<Status> {
                 stats.incidents
             ));
         }
+        let c = &stats.correlation;
+        if c.objects > 0 || c.evicted > 0 || c.dropped > 0 {
+            notes.push(format!(
+                "incident state: {} CronJob/Job/Pod creation(s) recorded from the audit log for the owner chain, {} evicted by its bounds, {} alert(s) or host event(s) not kept",
+                c.objects, c.evicted, c.dropped
+            ));
+        }
         if stats.generic_records > 0 {
             notes.push(format!(
                 "{} generic JSON document(s) (not audit events) evaluated by the Sigma rules",
@@ -352,40 +354,71 @@ impl Sink for HuntSink<'_> {
     }
 }
 
-/// Literals that mark an entry of a cloud wrapper (GKE Cloud Logging, AKS diagnostics, EKS
-/// CloudWatch): with Sigma rules loaded these are always parsed, since the rules' key-context
-/// needles only hold for raw audit events.
-const WRAPPER_NEEDLES: [&str; 5] = [
-    "\"protoPayload\"",
-    "kube-audit",
-    "\"message\":\"{",
-    "\"@message\":\"{",
-    "\"logEvents\"",
-];
+/// Literals that mark an audit event the rules' needles cannot see: with Sigma rules loaded
+/// such lines are always parsed. GKE Cloud Logging entries spell the event otherwise
+/// (`protoPayload.methodName`); AKS, EKS and CloudWatch entries that hold the event as a JSON
+/// string escape its quotes, and the decoder only takes an inner event with a verb or an
+/// audit ID, whose escaped keys these are. Entries holding the event as an object show its raw
+/// keys to the needles, and batch wrappers (`records`, `logEvents`) are always parsed.
+const WRAPPER_NEEDLES: [&str; 3] = ["\"protoPayload\"", "\\\"verb\\\"", "\\\"auditID\\\""];
 
-/// Load `--sigma` rules: errors are printed (file, line, construct) and counted; the valid
-/// rules run.
+/// Load `--sigma` rules (after the config's `sigma.rules`): errors are printed (file, line,
+/// construct) and counted; the valid rules run.
 fn load_sigma(args: &HuntArgs, config: &Config) -> anyhow::Result<(Option<SigmaStage>, usize)> {
-    if args.sigma.is_empty() {
+    let Some(loaded) = sigma_engine(&args.sigma, args.sigma_sigmahq_fields, &config.sigma)? else {
         return Ok((None, 0));
+    };
+    Ok((
+        Some(SigmaStage::new(loaded.engine, config.clone())),
+        loaded.errors.len(),
+    ))
+}
+
+/// Sigma rules loaded and compiled as every command runs them.
+pub struct LoadedSigma {
+    /// The compiled rules.
+    pub engine: jobwarden_sigma::Engine,
+    /// Documents that did not load (already printed).
+    pub errors: Vec<jobwarden_sigma::LoadError>,
+}
+
+/// Load the config's `sigma.rules` and then `cli_paths`, with the config's placeholders and
+/// field mappings, into an engine with [`engine_options`]; `None` when there is no path at all.
+/// Load errors are printed to stderr and returned.
+pub fn sigma_engine(
+    cli_paths: &[std::path::PathBuf],
+    sigmahq_fields: bool,
+    config: &jobwarden_sigma::SigmaConfig,
+) -> anyhow::Result<Option<LoadedSigma>> {
+    let paths: Vec<std::path::PathBuf> = config.rules.iter().chain(cli_paths).cloned().collect();
+    if paths.is_empty() {
+        return Ok(None);
     }
-    let report = jobwarden_sigma::load_paths(&args.sigma, &jobwarden_sigma::LoadOptions::default());
+    let report = jobwarden_sigma::load_paths(&paths, &config.load_options());
     for err in &report.errors {
         eprintln!("jobwarden: sigma: {err}");
     }
-    // Key-context needles assume kube-apiserver's compact JSON; wrapper entries are always
-    // candidates (see WRAPPER_NEEDLES).
-    let mut options = jobwarden_sigma::EngineOptions {
-        key_context_needles: true,
-        ..jobwarden_sigma::EngineOptions::default()
-    };
-    if args.sigma_sigmahq_fields {
-        options.k8s_audit = jobwarden_sigma::k8s_sigmahq_map();
-    }
+    let mut options = engine_options(sigmahq_fields || config.sigmahq_fields);
+    config.apply_field_mappings(&mut options);
     let engine = jobwarden_sigma::Engine::new(report.rules, options)
         .map_err(|e| anyhow::anyhow!("sigma rules: {e}"))?;
-    Ok((
-        Some(SigmaStage::new(engine, config.clone())),
-        report.errors.len(),
-    ))
+    Ok(Some(LoadedSigma {
+        engine,
+        errors: report.errors,
+    }))
+}
+
+/// The Sigma engine options `hunt` runs with (and `rules --sigma` reports on): key-context
+/// needles (compact JSON; wrapper entries are always candidates, see WRAPPER_NEEDLES),
+/// jobwarden's derived fields, and SigmaHQ's abstract field names when asked for.
+pub fn engine_options(sigmahq_fields: bool) -> jobwarden_sigma::EngineOptions {
+    let mut options = jobwarden_sigma::EngineOptions {
+        key_context_needles: true,
+        derived_fields: jobwarden_pipeline::sigma::derived_field_needles(),
+        ..jobwarden_sigma::EngineOptions::default()
+    };
+    if sigmahq_fields {
+        options.k8s_audit = jobwarden_sigma::k8s_sigmahq_map();
+    }
+    options
 }

@@ -35,12 +35,8 @@ pub fn apply_color(choice: ColorChoice) {
 pub fn load_config(path: Option<&std::path::Path>) -> anyhow::Result<jobwarden_detect::Config> {
     use anyhow::Context;
     match path {
-        Some(path) => {
-            let text = std::fs::read_to_string(path)
-                .with_context(|| format!("cannot read config {}", path.display()))?;
-            jobwarden_detect::Config::from_yaml(&text)
-                .with_context(|| format!("in config {}", path.display()))
-        }
+        Some(path) => jobwarden_detect::Config::from_file(path)
+            .with_context(|| format!("in config {}", path.display())),
         None => Ok(jobwarden_detect::Config::default()),
     }
 }

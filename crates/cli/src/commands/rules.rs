@@ -94,13 +94,116 @@ fn all_rules() -> Vec<Listed> {
     out
 }
 
+/// How the prefilter treats a Sigma rule in `hunt`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+enum Prefiltered {
+    /// Audit lines reach it only when they hold the literals it requires.
+    Filtered,
+    /// It can never fire on raw audit JSON (`rules lint` says why): it needs no line.
+    NeverFires,
+    /// It requires no literal: every audit line is parsed and evaluated for it.
+    EveryEvent,
+    /// It is not an audit rule: it runs on generic JSON inputs, each document evaluated.
+    OtherLogsource,
+}
+
+/// A Sigma rule as `rules --sigma` lists it.
+#[derive(Debug, Serialize)]
+struct SigmaListed {
+    id: String,
+    family: &'static str,
+    title: String,
+    level: Option<String>,
+    file: String,
+    prefilter: Prefiltered,
+    /// What an audit line must hold: one literal of each clause.
+    requirement: Option<Vec<Vec<String>>>,
+}
+
+/// Sigma rules loaded as `hunt --sigma` loads them, with their prefilter treatment; load
+/// errors are printed (file, line, construct) and counted.
+fn sigma_rules(args: &RulesArgs) -> anyhow::Result<(Vec<SigmaListed>, usize)> {
+    let config = crate::commands::load_config(args.config.as_deref())?;
+    let Some(loaded) =
+        super::hunt::sigma_engine(&args.sigma, args.sigma_sigmahq_fields, &config.sigma)?
+    else {
+        return Ok((Vec::new(), 0));
+    };
+    let errors = loaded.errors.len();
+    let engine = loaded.engine;
+    let every: Vec<usize> = engine.unfiltered_rules(jobwarden_sigma::LogsourceKind::K8sAudit);
+    let never: Vec<(String, String)> = engine
+        .lint()
+        .into_iter()
+        .filter(|w| w.kind == jobwarden_sigma::LintKind::NeverFires)
+        .map(|w| (w.file, w.rule_id))
+        .collect();
+    let listed = engine
+        .rules()
+        .iter()
+        .enumerate()
+        .map(|(i, r)| {
+            let audit = r.logsource.binding() == jobwarden_sigma::Binding::K8sAudit;
+            let requirement = engine.requirement(i).filter(|_| audit);
+            let prefilter = if !audit {
+                Prefiltered::OtherLogsource
+            } else if never.iter().any(|(f, id)| *f == r.file && *id == r.id) {
+                Prefiltered::NeverFires
+            } else if every.contains(&i) {
+                Prefiltered::EveryEvent
+            } else {
+                Prefiltered::Filtered
+            };
+            SigmaListed {
+                id: r.id.clone(),
+                family: "sigma",
+                title: r.title.clone(),
+                level: r.level.map(|l| format!("{l:?}").to_ascii_lowercase()),
+                file: r.file.clone(),
+                requirement: (prefilter == Prefiltered::Filtered)
+                    .then(|| requirement.map(|q| q.clauses))
+                    .flatten(),
+                prefilter,
+            }
+        })
+        .collect();
+    Ok((listed, errors))
+}
+
+/// The count line under the Sigma listing.
+fn sigma_summary(listed: &[SigmaListed], errors: usize) -> String {
+    let count = |p: Prefiltered| listed.iter().filter(|l| l.prefilter == p).count();
+    format!(
+        "{} Sigma rule(s) loaded, {errors} error(s): {} filtered by the literals they require, {} never fire on raw audit JSON (`rules lint` says why), {} evaluated on every audit event (no literal to require), {} for other log sources",
+        listed.len(),
+        count(Prefiltered::Filtered),
+        count(Prefiltered::NeverFires),
+        count(Prefiltered::EveryEvent),
+        count(Prefiltered::OtherLogsource),
+    )
+}
+
 pub fn run(args: RulesArgs) -> anyhow::Result<Status> {
     let all = all_rules();
+    // The listing shows the Sigma rules too (--sigma and the config's); `lint` and `explain`
+    // load their own.
+    let (sigma, sigma_errors) = if args.action.is_none() {
+        sigma_rules(&args)?
+    } else {
+        (Vec::new(), 0)
+    };
     let mut out = anstream::stdout().lock();
     match args.action {
         None => match args.format {
             RulesFormat::Json => {
-                serde_json::to_writer_pretty(&mut out, &all)?;
+                let mut listed = serde_json::to_value(&all)?;
+                if let serde_json::Value::Array(items) = &mut listed {
+                    for s in &sigma {
+                        items.push(serde_json::to_value(s)?);
+                    }
+                }
+                serde_json::to_writer_pretty(&mut out, &listed)?;
                 writeln!(out)?;
             }
             RulesFormat::Table => {
@@ -125,16 +228,46 @@ pub fn run(args: RulesArgs) -> anyhow::Result<Status> {
                     "\n{} rules. `jobwarden rules explain ID` prints one rule's documentation; Sigma rules run with `hunt --sigma` and are checked by `rules lint`.",
                     all.len()
                 )?;
+                if !sigma.is_empty() || sigma_errors > 0 {
+                    writeln!(
+                        out,
+                        "\n{:<36} {:<13} {:<9} TITLE",
+                        "SIGMA ID", "PREFILTER", "LEVEL"
+                    )?;
+                    for s in &sigma {
+                        let prefilter = match s.prefilter {
+                            Prefiltered::Filtered => "filtered",
+                            Prefiltered::NeverFires => "never-fires",
+                            Prefiltered::EveryEvent => "every-event",
+                            Prefiltered::OtherLogsource => "other-source",
+                        };
+                        writeln!(
+                            out,
+                            "{:<36} {:<13} {:<9} {}",
+                            s.id,
+                            prefilter,
+                            s.level.as_deref().unwrap_or("-"),
+                            s.title
+                        )?;
+                    }
+                    writeln!(out, "\n{}", sigma_summary(&sigma, sigma_errors))?;
+                }
             }
         },
         Some(RulesAction::Lint { paths }) => {
-            let report =
-                jobwarden_sigma::load_paths(&paths, &jobwarden_sigma::LoadOptions::default());
+            // As `hunt` runs them (config placeholders and mappings, derived fields), so a
+            // placeholder or a derived field is not reported as missing.
+            let config = crate::commands::load_config(args.config.as_deref())?;
+            let report = jobwarden_sigma::load_paths(&paths, &config.sigma.load_options());
             for err in &report.errors {
                 writeln!(out, "error: {err}")?;
             }
             let loaded = report.rules.len();
-            let engine = jobwarden_sigma::Engine::new(report.rules, Default::default());
+            let mut options = super::hunt::engine_options(
+                args.sigma_sigmahq_fields || config.sigma.sigmahq_fields,
+            );
+            config.sigma.apply_field_mappings(&mut options);
+            let engine = jobwarden_sigma::Engine::new(report.rules, options);
             let warnings = match &engine {
                 Ok(engine) => engine.lint(),
                 Err(e) => {
@@ -181,6 +314,9 @@ pub fn run(args: RulesArgs) -> anyhow::Result<Status> {
                 }
             }
         }
+    }
+    if sigma_errors > 0 {
+        return Ok(Status::Error);
     }
     Ok(Status::Clean)
 }

@@ -4,7 +4,6 @@ use crate::args::{FindingFormat, PssLevelArg, ScanArgs};
 use crate::commands::apply_color;
 use crate::exit::Status;
 use anyhow::Context;
-use jobwarden_detect::Config;
 use jobwarden_manifest::{Limits, load_paths};
 use jobwarden_model::Finding;
 use jobwarden_policy::pss::{Level, Version};
@@ -17,14 +16,7 @@ use std::path::PathBuf;
 
 pub fn run(args: ScanArgs) -> anyhow::Result<Status> {
     apply_color(args.color);
-    let config = match &args.config {
-        Some(path) => {
-            let text = std::fs::read_to_string(path)
-                .with_context(|| format!("cannot read config {}", path.display()))?;
-            Config::from_yaml(&text).with_context(|| format!("in config {}", path.display()))?
-        }
-        None => Config::default(),
-    };
+    let config = crate::commands::load_config(args.config.as_deref())?;
     let version: Version = args
         .pss_version
         .parse()

@@ -170,6 +170,8 @@ fn container_of(v: &Value) -> ContainerContext {
         pod,
         namespace: str_at(v, "orchestrator.namespace")
             .or_else(|| str_at(v, "kubernetes.namespace")),
+        pod_uid: str_at(v, "kubernetes.pod.uid"),
+        pod_ip: str_at(v, "kubernetes.pod.ip"),
         privileged: bool_at(v, "container.security_context.privileged"),
         workload_kind: str_at(v, "orchestrator.resource.parent.type"),
         workload: str_at(v, "orchestrator.resource.parent.name"),

@@ -181,6 +181,8 @@ fn from_fields(
         image,
         pod: str_at(f, "k8s.pod.name"),
         namespace: str_at(f, "k8s.ns.name"),
+        pod_uid: str_at(f, "k8s.pod.uid"),
+        pod_ip: str_at(f, "k8s.pod.ip"),
         privileged: bool_at(f, "container.privileged"),
         ..ContainerContext::default()
     };

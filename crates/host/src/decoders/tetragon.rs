@@ -176,6 +176,7 @@ fn container_of(pod: &Value) -> ContainerContext {
         workload: str_at(pod, "workload"),
         labels,
         exec_probe: bool_at(pod, "container.maybe_exec_probe").unwrap_or(false),
+        ..ContainerContext::default()
     }
 }
 
