@@ -10,7 +10,7 @@
 # CONNS / (delay + latency). A 2 s calibration run measures the mean latency first and the delay
 # becomes CONNS*1000/RATE minus it; the figure line prints the rate actually reached.
 #
-# Env: SERVE (server command; default builds `--example serve` in PROFILE), PROFILE
+# Env: SERVE (server command; default builds the `jobwarden` binary in PROFILE and runs `jobwarden serve`), PROFILE
 # (release|debug, default release), DURATION (per phase, default 10s), RATE, CONNS, BATCH,
 # PORT, FSYNC (always|interval|never, default interval).
 set -euo pipefail
@@ -31,8 +31,8 @@ command -v openssl >/dev/null || { echo "serve.sh: openssl (CLI) is missing" >&2
 if [ -z "${SERVE:-}" ]; then
   target=${CARGO_TARGET_DIR:-$root/target}
   flag=""; [ "$PROFILE" = release ] && flag="--release"
-  (cd "$root" && nice cargo build -q $flag -p jobwarden-server --example serve)
-  SERVE="$target/$PROFILE/examples/serve"
+  (cd "$root" && nice cargo build -q $flag -p jobwarden --bin jobwarden)
+  SERVE="$target/$PROFILE/jobwarden serve"
 fi
 
 work=$(mktemp -d)
