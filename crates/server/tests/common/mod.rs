@@ -293,10 +293,17 @@ pub fn event_list(events: Vec<Value>) -> Vec<u8> {
     .expect("event list")
 }
 
-/// `rule auditID` of each alert line in the alert file.
+/// `rule auditID` of each complete alert line in the alert file. A last line without its
+/// newline is still being appended by the running server (a reader can see part of a write)
+/// and is left for the next read, as any tailer does.
 pub fn alert_keys(path: &Path) -> Vec<String> {
     let text = std::fs::read_to_string(path).unwrap_or_default();
-    text.lines()
+    let complete = match text.rfind('\n') {
+        Some(end) => &text[..=end],
+        None => "",
+    };
+    complete
+        .lines()
         .filter(|l| !l.trim().is_empty())
         .map(|l| {
             let v: Value = serde_json::from_str(l).expect("alert line is JSON");
