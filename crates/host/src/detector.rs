@@ -407,7 +407,8 @@ fn record_detail(facts: &Facts<'_>) -> (EvidenceKind, BTreeMap<String, Value>, A
     (kind, d, actor)
 }
 
-fn strip_port(addr: &str) -> String {
+/// An address without its port (`10.0.0.5:443` → `10.0.0.5`, `[fd00::1]:443` → `fd00::1`).
+pub fn strip_port(addr: &str) -> String {
     match addr.rsplit_once(':') {
         Some((host, port)) if port.bytes().all(|b| b.is_ascii_digit()) && !host.is_empty() => host
             .trim_start_matches('[')

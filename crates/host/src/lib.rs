@@ -55,7 +55,7 @@ pub mod shell;
 
 pub use config::HostConfig;
 pub use context::{BatchOwner, ExecContext, batch_owner};
-pub use detector::{BatchIntent, HostDetector};
+pub use detector::{BatchIntent, HostDetector, strip_port};
 pub use error::{HostDecodeError, HostErrorCode, HostLocation};
 pub use event::{
     ContainerContext, ContainerEvent, FileEvent, HostRecord, PodLogPath, ProcessEvent, ProxyEvent,

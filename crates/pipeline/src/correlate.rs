@@ -273,7 +273,7 @@ impl Correlator {
                 [&proxy.downstream, &proxy.upstream_local]
                     .into_iter()
                     .flatten()
-                    .map(|a| strip_port(a)),
+                    .map(|a| jobwarden_host::strip_port(a)),
             )
             .filter(|a| !a.is_empty())
             .collect();
@@ -891,16 +891,6 @@ fn seconds_apart(i: &BatchIntent, audit_time: jiff::Timestamp) -> Option<i64> {
         .parse::<jiff::Timestamp>()
         .ok()
         .map(|t| (t.as_second() - audit_time.as_second()).abs())
-}
-
-fn strip_port(addr: &str) -> String {
-    match addr.rsplit_once(':') {
-        Some((host, port)) if port.bytes().all(|b| b.is_ascii_digit()) && !host.is_empty() => host
-            .trim_start_matches('[')
-            .trim_end_matches(']')
-            .to_string(),
-        _ => addr.to_string(),
-    }
 }
 
 #[cfg(test)]
