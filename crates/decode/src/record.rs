@@ -113,6 +113,24 @@ pub(crate) fn parse_event(bytes: &[u8]) -> Result<AuditEvent, RecordError> {
     let mut event = match serde_json::from_slice::<AuditEvent>(bytes) {
         Ok(event) => event,
         Err(err) if err.is_data() => parse_with_path::<AuditEvent>(bytes)?,
+        // serde_json reports a number or object where an enum (such as `stage`) is expected as
+        // a syntax error ("expected value"); when the JSON itself is valid, it is the field.
+        Err(err)
+            if err.is_syntax()
+                && !err.to_string().starts_with("recursion limit exceeded")
+                && serde_json::from_slice::<serde::de::IgnoredAny>(bytes).is_ok() =>
+        {
+            let mut de = serde_json::Deserializer::from_slice(bytes);
+            let path = match serde_path_to_error::deserialize::<_, AuditEvent>(&mut de) {
+                Err(e) => e.path().to_string(),
+                Ok(_) => String::new(),
+            };
+            return Err(RecordError::new(
+                ErrorCode::WrongFieldType,
+                format!("a value of the wrong type (column {})", err.column()),
+            )
+            .field(path));
+        }
         Err(err) => return Err(classify(&err, None)),
     };
     if event.request_received_timestamp.is_none() && event.stage_timestamp.is_none() {

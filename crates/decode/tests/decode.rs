@@ -704,3 +704,27 @@ fn a_large_event_list_keeps_item_lines_in_linear_time() {
         4 + 4 * (items as u64 - 1)
     );
 }
+
+#[test]
+fn a_wrong_type_where_an_enum_is_expected_names_the_field() {
+    // serde_json calls a number where `stage` wants a string a syntax error; the JSON is
+    // valid, so the record is reported as a wrong field type at `stage`.
+    let line = br#"{"auditID":"x","verb":"create","objectRef":{"resource":"cronjobs"},"stage":5}"#;
+    let out = decode_bytes("bad.jsonl", line, &DecodeOptions::default());
+    assert_eq!(out.errors.len(), 1, "{:?}", out.errors);
+    let err = &out.errors[0];
+    assert_eq!(err.code, ErrorCode::WrongFieldType, "{err:?}");
+    assert_eq!(err.field.as_deref(), Some("stage"), "{err:?}");
+    // Broken JSON stays a syntax error.
+    let out = decode_bytes(
+        "bad.jsonl",
+        br#"{"auditID":"x","verb":"create","jobs""#,
+        &DecodeOptions::default(),
+    );
+    assert_eq!(
+        out.errors[0].code,
+        ErrorCode::InvalidJson,
+        "{:?}",
+        out.errors
+    );
+}
