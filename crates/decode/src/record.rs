@@ -353,15 +353,7 @@ fn decode_value(sink: &mut Sink<'_>, text: RecordText<'_>, nesting: u8, cluster:
         Some(b'[') => {
             match parse_with_path::<Vec<&RawValue>>(trimmed) {
                 Ok(items) => {
-                    let mut cursor = text.cursor();
-                    for item in items {
-                        let bytes = item.get().as_bytes();
-                        if sink.count_if_filtered(bytes) {
-                            continue;
-                        }
-                        let item = cursor.sub(bytes);
-                        decode_value(sink, item, nesting + 1, cluster);
-                    }
+                    decode_items(sink, text, &items, nesting, cluster);
                 }
                 Err(err) => report(sink, err),
             }
@@ -407,15 +399,7 @@ fn decode_value(sink: &mut Sink<'_>, text: RecordText<'_>, nesting: u8, cluster:
     // An EventList (the audit webhook's body): its items in one pass. Anything unusual about
     // it takes the general path below, which names what is wrong.
     if event_list && let Ok(list) = serde_json::from_slice::<EventListItems<'_>>(trimmed) {
-        let mut cursor = text.cursor();
-        for item in list.items {
-            let bytes = item.get().as_bytes();
-            if sink.count_if_filtered(bytes) {
-                continue;
-            }
-            let item = cursor.sub(bytes);
-            decode_value(sink, item, nesting + 1, cluster);
-        }
+        decode_items(sink, text, &list.items, nesting, cluster);
         return;
     }
 
@@ -442,15 +426,7 @@ fn decode_value(sink: &mut Sink<'_>, text: RecordText<'_>, nesting: u8, cluster:
         let Some(list) = list else { continue };
         match serde_json::from_str::<Vec<&RawValue>>(list.get()) {
             Ok(items) => {
-                let mut cursor = text.cursor();
-                for item in items {
-                    let bytes = item.get().as_bytes();
-                    if sink.count_if_filtered(bytes) {
-                        continue;
-                    }
-                    let item = cursor.sub(bytes);
-                    decode_value(sink, item, nesting + 1, list_cluster);
-                }
+                decode_items(sink, text, &items, nesting, list_cluster);
             }
             Err(err) => report(sink, classify(&err, None).field(key)),
         }
@@ -478,6 +454,26 @@ fn decode_value(sink: &mut Sink<'_>, text: RecordText<'_>, nesting: u8, cluster:
             });
             report(sink, err);
         }
+    }
+}
+
+/// Decode the elements of a list inside `text`, each at its own line; elements the prefilter
+/// rules out are counted, as lines are.
+fn decode_items(
+    sink: &mut Sink<'_>,
+    text: RecordText<'_>,
+    items: &[&RawValue],
+    nesting: u8,
+    cluster: Option<&str>,
+) {
+    let mut cursor = text.cursor();
+    for item in items {
+        let bytes = item.get().as_bytes();
+        if sink.count_if_filtered(bytes) {
+            continue;
+        }
+        let item = cursor.sub(bytes);
+        decode_value(sink, item, nesting + 1, cluster);
     }
 }
 
