@@ -9,9 +9,13 @@
 //! and batch checks are always on: a producer could hide a needle behind escapes (Go's encoder
 //! only escapes `<`, `>`, `&` and control characters, so real logs rarely trigger it).
 //!
-//! The needles run in one Aho-Corasick pass (Teddy, SIMD); the two-byte escape marker `\u` has
-//! its own memmem pass, because a needle that short ruins Teddy's selectivity (measured 5-6x
+//! The needles run in one SIMD pass (Teddy); escapes are found by their backslash in a separate
+//! `memchr` pass, because a needle as short as `\u` ruins Teddy's selectivity (measured 5-6x
 //! slower, `shared/research/perf-anchors.md` §4.3) and Go writes `\u0026` in most query strings.
+//!
+//! Rule requirements (Sigma) are also compiled once per verb: most name the verbs they need
+//! (`"verb":"create"`), and a line's verb is cheap to read, so a `get` line is scanned only for
+//! the needles of the rules that can match a `get`.
 //! Batch wrappers are recognised by their first key rather than by needles such as
 //! `"records"`, whose first bytes are common in audit JSON and would slow the SIMD scan down.
 
@@ -53,7 +57,7 @@ fn opens_as_batch(line: &[u8]) -> bool {
 #[derive(Debug, Clone)]
 pub struct Prefilter {
     /// `None` when every line is a candidate.
-    matcher: Option<AhoCorasick>,
+    matcher: Option<PlainMatcher>,
     /// Rule requirements (see [`Prefilter::with_requirements`]); when set, `matcher` is unused.
     requirements: Option<Arc<Requirements>>,
     /// Match the needles (all lowercase) against an ASCII-lowercased copy of the line: a
@@ -88,10 +92,7 @@ impl Prefilter {
         if needles.iter().any(String::is_empty) {
             return Err(PrefilterError::EmptyNeedle);
         }
-        // The structural needle is not in the automaton: its first byte `E` starts `"Event"` on
-        // every audit line and would make the start-byte prefilter stop at each one.
-        let matcher =
-            AhoCorasick::new(&needles).map_err(|e| PrefilterError::Build(e.to_string()))?;
+        let matcher = PlainMatcher::new(&needles, STRUCTURAL_NEEDLES[0])?;
         Ok(Self {
             matcher: Some(matcher),
             requirements: None,
@@ -116,8 +117,7 @@ impl Prefilter {
             return Err(PrefilterError::EmptyNeedle);
         }
         let lowered: Vec<String> = needles.iter().map(|n| n.to_ascii_lowercase()).collect();
-        let matcher =
-            AhoCorasick::new(&lowered).map_err(|e| PrefilterError::Build(e.to_string()))?;
+        let matcher = PlainMatcher::new(&lowered, &STRUCTURAL_NEEDLES[0].to_ascii_lowercase())?;
         Ok(Self {
             matcher: Some(matcher),
             requirements: None,
@@ -171,87 +171,8 @@ impl Prefilter {
                 }
             }
         }
-        // Stage one: every distinct needle once, with what a hit means.
-        let mut scans: Vec<Scan> = Vec::new();
-        let mut add = |needle: &str, role: Option<usize>| {
-            let at = match scans.iter().position(|s| s.needle.text == needle) {
-                Some(at) => at,
-                None => {
-                    scans.push(Scan {
-                        needle: KeyedNeedle::new(needle),
-                        always: false,
-                        anchors: Vec::new(),
-                    });
-                    scans.len() - 1
-                }
-            };
-            if let Some(scan) = scans.get_mut(at) {
-                match role {
-                    None => scan.always = true,
-                    Some(r) => scan.anchors.push(r),
-                }
-            }
-        };
-        for n in &always {
-            add(n, None);
-        }
-        for (r, clauses) in lowered.iter().enumerate() {
-            for n in clauses.first().into_iter().flatten() {
-                add(n, Some(r));
-            }
-        }
-        let mut patterns: Vec<Vec<u8>> = Vec::new();
-        let mut pattern_of = Vec::with_capacity(scans.len());
-        for scan in &scans {
-            let part = scan.needle.scanned().to_vec();
-            let id = patterns.iter().position(|p| *p == part).unwrap_or_else(|| {
-                patterns.push(part);
-                patterns.len() - 1
-            });
-            pattern_of.push(id);
-        }
-        // A hit of one pattern may hide another starting at the same place: one is a prefix
-        // of the other. Both are checked there.
-        let by_pattern: Vec<Vec<usize>> = patterns
-            .iter()
-            .map(|p| {
-                (0..scans.len())
-                    .filter(|&i| {
-                        pattern_of
-                            .get(i)
-                            .and_then(|&q| patterns.get(q))
-                            .is_some_and(|q| q.starts_with(p) || p.starts_with(q))
-                    })
-                    .collect()
-            })
-            .collect();
-        // Teddy (SIMD) when the CPU has it: the automaton's own choice of prefilter ranks
-        // bytes by their frequency in general text, and a backslash or quote, rare there, is
-        // everywhere in JSON.
-        let packed = aho_corasick::packed::Config::new()
-            .match_kind(aho_corasick::packed::MatchKind::LeftmostFirst)
-            .builder()
-            .extend(&patterns)
-            .build();
-        let first = match packed {
-            Some(searcher) => FirstPass::Packed(searcher),
-            None => FirstPass::Automaton(
-                AhoCorasick::builder()
-                    .match_kind(MatchKind::LeftmostFirst)
-                    .build(&patterns)
-                    .map_err(|e| PrefilterError::Build(e.to_string()))?,
-            ),
-        };
-        let rest = lowered
-            .iter()
-            .map(|clauses| {
-                clauses
-                    .iter()
-                    .skip(1)
-                    .map(|c| c.iter().map(|n| KeyedNeedle::new(n)).collect())
-                    .collect()
-            })
-            .collect();
+        let full = Searcher::new(&always, &lowered, false)?;
+        let by_verb = VerbDispatch::new(&always, &lowered)?;
         let mut needles = always;
         needles.extend(lowered.iter().filter_map(|r| r.first()).flatten().cloned());
         needles.sort();
@@ -259,10 +180,8 @@ impl Prefilter {
         Ok(Self {
             matcher: None,
             requirements: Some(Arc::new(Requirements {
-                first,
-                by_pattern,
-                scans,
-                rest,
+                full,
+                by_verb,
                 slash_escapes_matter: relevant.get(usize::from(b'/')) == Some(&true),
                 relevant,
             })),
@@ -301,33 +220,18 @@ impl Prefilter {
     /// Whether `line` must be parsed.
     pub fn is_candidate(&self, line: &[u8]) -> bool {
         if let Some(req) = &self.requirements {
-            let found = LOWERED.with(|buf| {
-                let mut buf = buf.borrow_mut();
-                buf.clear();
-                buf.extend_from_slice(line);
-                buf.make_ascii_lowercase();
-                req.is_met(buf.as_slice())
-            });
+            let found = with_lowercased(line, |lowered| req.is_met(lowered));
             return found || opens_as_batch(line) || req.has_unsafe_text(line);
         }
         match &self.matcher {
             None => true,
             Some(matcher) => {
                 let needle_found = if self.lowercase_line {
-                    LOWERED.with(|buf| {
-                        let mut buf = buf.borrow_mut();
-                        buf.clear();
-                        buf.extend_from_slice(line);
-                        buf.make_ascii_lowercase();
-                        matcher.is_match(buf.as_slice())
-                    })
+                    with_lowercased(line, |lowered| matcher.is_match(lowered))
                 } else {
                     matcher.is_match(line)
                 };
-                needle_found
-                    || opens_as_batch(line)
-                    || has_structural_needle(line)
-                    || has_alphanumeric_escape(line)
+                needle_found || opens_as_batch(line) || has_alphanumeric_escape(line)
             }
         }
     }
@@ -489,15 +393,40 @@ struct Scan {
     anchors: Vec<usize>,
 }
 
-/// The first pass's searcher: leftmost-first, so a search from a position finds the next
-/// place where a pattern starts.
-#[derive(Debug)]
+/// A first pass: leftmost-first, so a search from a position finds the next place where a
+/// pattern starts.
+#[derive(Debug, Clone)]
 enum FirstPass {
     Packed(aho_corasick::packed::Searcher),
     Automaton(AhoCorasick),
+    /// No patterns: nothing is ever found.
+    Nothing,
 }
 
 impl FirstPass {
+    /// Teddy (SIMD) when the CPU has it: the automaton's own choice of prefilter ranks bytes by
+    /// their frequency in general text, and a backslash, quote or `j`, rare there, is
+    /// everywhere in JSON.
+    fn new(patterns: &[Vec<u8>]) -> Result<FirstPass, PrefilterError> {
+        if patterns.is_empty() {
+            return Ok(FirstPass::Nothing);
+        }
+        let packed = aho_corasick::packed::Config::new()
+            .match_kind(aho_corasick::packed::MatchKind::LeftmostFirst)
+            .builder()
+            .extend(patterns)
+            .build();
+        Ok(match packed {
+            Some(searcher) => FirstPass::Packed(searcher),
+            None => FirstPass::Automaton(
+                AhoCorasick::builder()
+                    .match_kind(MatchKind::LeftmostFirst)
+                    .build(patterns)
+                    .map_err(|e| PrefilterError::Build(e.to_string()))?,
+            ),
+        })
+    }
+
     /// The next pattern at or after `at`: its start and id.
     fn find(&self, hay: &[u8], at: usize) -> Option<(usize, usize)> {
         match self {
@@ -507,34 +436,184 @@ impl FirstPass {
             FirstPass::Automaton(ac) => ac
                 .find(Input::new(hay).span(at..hay.len()))
                 .map(|m| (m.start(), m.pattern().as_usize())),
+            FirstPass::Nothing => None,
         }
     }
 }
 
-/// Compiled requirements (see [`Prefilter::with_requirements`]).
+/// Plain needles (any one makes a candidate) and the structural needle, in one first pass.
+#[derive(Debug, Clone)]
+struct PlainMatcher {
+    first: FirstPass,
+    /// Patterns `0..needles` are the needles; the last one is the structural needle's tail.
+    needles: usize,
+    /// The structural needle, and where its scanned tail starts in it.
+    structural: Vec<u8>,
+    structural_tail: usize,
+}
+
+impl PlainMatcher {
+    /// `structural` is scanned for by its tail: its head (`Event`) starts every audit line.
+    fn new(needles: &[String], structural: &str) -> Result<PlainMatcher, PrefilterError> {
+        let structural = structural.as_bytes().to_vec();
+        let structural_tail = structural.len().saturating_sub(6);
+        let mut patterns: Vec<Vec<u8>> = needles.iter().map(|n| n.as_bytes().to_vec()).collect();
+        patterns.push(
+            structural
+                .get(structural_tail..)
+                .unwrap_or_default()
+                .to_vec(),
+        );
+        Ok(PlainMatcher {
+            first: FirstPass::new(&patterns)?,
+            needles: needles.len(),
+            structural,
+            structural_tail,
+        })
+    }
+
+    /// Does `hay` hold a needle or the structural needle?
+    fn is_match(&self, hay: &[u8]) -> bool {
+        let mut at = 0;
+        while let Some((pos, pattern)) = self.first.find(hay, at) {
+            if pattern < self.needles {
+                return true;
+            }
+            if pos
+                .checked_sub(self.structural_tail)
+                .and_then(|start| hay.get(start..))
+                .is_some_and(|rest| rest.starts_with(&self.structural))
+            {
+                return true;
+            }
+            at = pos + 1;
+        }
+        false
+    }
+}
+
+/// One compiled set of always-needles and requirements: a first pass over the always-needles
+/// and the requirements' anchors, and at each anchor's hit that requirement's other clauses.
 #[derive(Debug)]
-struct Requirements {
-    /// Every distinct scanned part.
+struct Searcher {
     first: FirstPass,
     /// Per pattern of `first`: the scans that may start where it does.
     by_pattern: Vec<Vec<usize>>,
     scans: Vec<Scan>,
     /// Per requirement: its clauses after the anchor, each any of its needles.
     rest: Vec<Vec<Vec<KeyedNeedle>>>,
-    /// ASCII characters the needles use (either case): escapes of these matter.
-    relevant: [bool; 128],
-    /// Some needle holds `/`, which JSON may write `\/`.
-    slash_escapes_matter: bool,
+    /// `"verb"` is one of the patterns, so that every verb key of a line is seen.
+    verb_check: bool,
 }
 
-impl Requirements {
+impl Searcher {
+    /// Compile `always` (lowercase needles) and `requirements` (lowercase clauses, anchor
+    /// first, each requirement with at least one clause). With `verb_check`, the first pass
+    /// also stops at every `"verb"` (see [`Searcher::is_met_for_verb`]).
+    fn new(
+        always: &[String],
+        requirements: &[Vec<Vec<String>>],
+        verb_check: bool,
+    ) -> Result<Searcher, PrefilterError> {
+        // Every distinct needle once, with what a hit means.
+        let mut scans: Vec<Scan> = Vec::new();
+        let mut add = |needle: &str, role: Option<usize>| {
+            let at = match scans.iter().position(|s| s.needle.text == needle) {
+                Some(at) => at,
+                None => {
+                    scans.push(Scan {
+                        needle: KeyedNeedle::new(needle),
+                        always: false,
+                        anchors: Vec::new(),
+                    });
+                    scans.len() - 1
+                }
+            };
+            if let Some(scan) = scans.get_mut(at) {
+                match role {
+                    None => scan.always = true,
+                    Some(r) => scan.anchors.push(r),
+                }
+            }
+        };
+        for n in always {
+            add(n, None);
+        }
+        for (r, clauses) in requirements.iter().enumerate() {
+            for n in clauses.first().into_iter().flatten() {
+                add(n, Some(r));
+            }
+        }
+        let mut patterns: Vec<Vec<u8>> = Vec::new();
+        let mut pattern_of = Vec::with_capacity(scans.len());
+        for scan in &scans {
+            let part = scan.needle.scanned().to_vec();
+            let id = patterns.iter().position(|p| *p == part).unwrap_or_else(|| {
+                patterns.push(part);
+                patterns.len() - 1
+            });
+            pattern_of.push(id);
+        }
+        if verb_check && !patterns.iter().any(|p| p.as_slice() == VERB_KEY) {
+            patterns.push(VERB_KEY.to_vec());
+        }
+        // A hit of one pattern may hide another starting at the same place: one is a prefix
+        // of the other. Both are checked there.
+        let by_pattern: Vec<Vec<usize>> = patterns
+            .iter()
+            .map(|p| {
+                (0..scans.len())
+                    .filter(|&i| {
+                        pattern_of
+                            .get(i)
+                            .and_then(|&q| patterns.get(q))
+                            .is_some_and(|q| q.starts_with(p) || p.starts_with(q))
+                    })
+                    .collect()
+            })
+            .collect();
+        let rest = requirements
+            .iter()
+            .map(|clauses| {
+                clauses
+                    .iter()
+                    .skip(1)
+                    .map(|c| c.iter().map(|n| KeyedNeedle::new(n)).collect())
+                    .collect()
+            })
+            .collect();
+        Ok(Searcher {
+            first: FirstPass::new(&patterns)?,
+            by_pattern,
+            scans,
+            rest,
+            verb_check,
+        })
+    }
+
     /// Does the lowercased line hold an always-needle, or all clauses of a requirement?
     fn is_met(&self, hay: &[u8]) -> bool {
+        self.search(hay, None).unwrap_or(true)
+    }
+
+    /// Like [`Searcher::is_met`] for a searcher compiled for lines whose verb is `verb` (with
+    /// `verb_check`): `None` when the line has a `"verb"` key not followed by `:"<verb>"`.
+    fn is_met_for_verb(&self, hay: &[u8], verb: &[u8]) -> Option<bool> {
+        self.search(hay, Some(verb).filter(|_| self.verb_check))
+    }
+
+    fn search(&self, hay: &[u8], verb: Option<&[u8]>) -> Option<bool> {
         let mut at = 0;
         while at < hay.len() {
             let Some((pos, pattern)) = self.first.find(hay, at) else {
-                return false;
+                return Some(false);
             };
+            if let Some(verb) = verb
+                && hay.get(pos..).is_some_and(|h| h.starts_with(VERB_KEY))
+                && compact_verb_at(hay, pos) != Some(verb)
+            {
+                return None;
+            }
             let candidates = self.by_pattern.get(pattern);
             for scan in candidates
                 .into_iter()
@@ -545,7 +624,7 @@ impl Requirements {
                     continue;
                 }
                 if scan.always {
-                    return true;
+                    return Some(true);
                 }
                 for &r in &scan.anchors {
                     let others = self.rest.get(r).map_or(&[][..], Vec::as_slice);
@@ -553,22 +632,189 @@ impl Requirements {
                         .iter()
                         .all(|clause| clause.iter().any(|n| n.found(hay)))
                     {
-                        return true;
+                        return Some(true);
                     }
                 }
             }
             at = pos + 1;
         }
-        false
+        Some(false)
+    }
+}
+
+/// The key of the clauses [`VerbDispatch`] resolves, as the lowercased line spells it.
+const VERB_KEY: &[u8] = b"\"verb\"";
+
+/// The verb a verb clause's needle names: `"verb":"create"` gives `create`. Needles that are
+/// not exactly the key and a whole quoted value (`"verb":"cre`, from `startswith`) name none.
+fn clause_verb(needle: &str) -> Option<&str> {
+    let value = needle.strip_prefix("\"verb\":\"")?.strip_suffix('"')?;
+    (!value.is_empty() && !value.contains(['"', '\\'])).then_some(value)
+}
+
+/// Requirements compiled per verb. A requirement with a verb clause (every needle of the
+/// clause a `"verb":"<verb>"`) can only hold on a line whose `verb` key has one of those
+/// values. On a line whose every `"verb"` key has the same compact value (`"verb":"get"`, as
+/// the apiserver writes it), only the requirements that admit that verb are looked for, their
+/// verb clause already met. Lines where that cannot be told (spaced JSON, several verbs, an
+/// escape in the value) use the full set.
+#[derive(Debug)]
+struct VerbDispatch {
+    /// Verb (lowercase) → plan, for every verb some clause names.
+    verbs: Vec<(Vec<u8>, VerbPlan)>,
+    /// The plan for a line without a `"verb"` key, or with a verb no clause names.
+    other: VerbPlan,
+    searchers: Vec<Searcher>,
+}
+
+/// What a line with a known verb needs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum VerbPlan {
+    /// A requirement is met by the verb alone: a candidate.
+    Candidate,
+    /// Search with `searchers[i]`.
+    Search(usize),
+}
+
+/// The compact verb at a `"verb"` key at `pos`: the value of `"verb":"<value>"`, when it has
+/// no escape.
+fn compact_verb_at(hay: &[u8], pos: usize) -> Option<&[u8]> {
+    let value = hay.get(pos + VERB_KEY.len()..)?.strip_prefix(b":\"")?;
+    let verb = value.get(..memchr::memchr(b'"', value)?)?;
+    (!verb.contains(&b'\\')).then_some(verb)
+}
+
+impl VerbDispatch {
+    /// `None` when no requirement has a verb clause (the full set is all there is).
+    fn new(
+        always: &[String],
+        requirements: &[Vec<Vec<String>>],
+    ) -> Result<Option<VerbDispatch>, PrefilterError> {
+        // Each requirement's first verb clause: its index and verbs.
+        let verb_clauses: Vec<Option<(usize, Vec<&str>)>> = requirements
+            .iter()
+            .map(|clauses| {
+                clauses.iter().enumerate().find_map(|(i, clause)| {
+                    let verbs: Option<Vec<&str>> = clause.iter().map(|n| clause_verb(n)).collect();
+                    verbs.filter(|v| !v.is_empty()).map(|v| (i, v))
+                })
+            })
+            .collect();
+        if verb_clauses.iter().all(Option::is_none) {
+            return Ok(None);
+        }
+        let mut named: Vec<&str> = verb_clauses
+            .iter()
+            .flatten()
+            .flat_map(|(_, verbs)| verbs.iter().copied())
+            .collect();
+        named.sort_unstable();
+        named.dedup();
+        // The requirements a line with `verb` (None: another verb) can meet, verb clause
+        // dropped; identical sets share a searcher.
+        let mut sets: Vec<Vec<Vec<Vec<String>>>> = Vec::new();
+        let mut searchers = Vec::new();
+        let mut plan_for = |verb: Option<&str>| -> Result<VerbPlan, PrefilterError> {
+            let mut set: Vec<Vec<Vec<String>>> = Vec::new();
+            for (clauses, verb_clause) in requirements.iter().zip(&verb_clauses) {
+                match verb_clause {
+                    None => set.push(clauses.clone()),
+                    Some((i, verbs)) if verb.is_some_and(|v| verbs.contains(&v)) => {
+                        let others: Vec<Vec<String>> = clauses
+                            .iter()
+                            .enumerate()
+                            .filter(|(j, _)| j != i)
+                            .map(|(_, c)| c.clone())
+                            .collect();
+                        if others.is_empty() {
+                            return Ok(VerbPlan::Candidate);
+                        }
+                        set.push(others);
+                    }
+                    Some(_) => {}
+                }
+            }
+            if let Some(at) = sets.iter().position(|s| *s == set) {
+                return Ok(VerbPlan::Search(at));
+            }
+            searchers.push(Searcher::new(always, &set, true)?);
+            sets.push(set);
+            Ok(VerbPlan::Search(searchers.len() - 1))
+        };
+        let verbs = named
+            .iter()
+            .map(|v| Ok((v.as_bytes().to_vec(), plan_for(Some(v))?)))
+            .collect::<Result<Vec<_>, PrefilterError>>()?;
+        let other = plan_for(None)?;
+        Ok(Some(VerbDispatch {
+            verbs,
+            other,
+            searchers,
+        }))
+    }
+
+    /// Is a requirement met on the lowercased line, judged by the plan for its first verb?
+    /// `None` when the line's verb is unclear: spaced or escaped, or a later `"verb"` key
+    /// differs (the first pass of a verb's searcher stops at each one to check).
+    fn is_met(&self, hay: &[u8]) -> Option<bool> {
+        static KEY: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new(VERB_KEY));
+        let (verb, plan) = match KEY.find(hay) {
+            // No verb key anywhere: no verb clause can hold.
+            None => (None, self.other),
+            Some(pos) => {
+                let verb = compact_verb_at(hay, pos)?;
+                let plan = self
+                    .verbs
+                    .iter()
+                    .find(|(v, _)| v.as_slice() == verb)
+                    .map_or(self.other, |(_, plan)| *plan);
+                (Some(verb), plan)
+            }
+        };
+        match plan {
+            // The verb clause's needle is on the line: nothing else is required.
+            VerbPlan::Candidate => Some(true),
+            VerbPlan::Search(i) => {
+                let searcher = self.searchers.get(i)?;
+                match verb {
+                    Some(verb) => searcher.is_met_for_verb(hay, verb),
+                    None => Some(searcher.is_met(hay)),
+                }
+            }
+        }
+    }
+}
+
+/// Compiled requirements (see [`Prefilter::with_requirements`]).
+#[derive(Debug)]
+struct Requirements {
+    /// Every requirement: for lines whose verb is unclear.
+    full: Searcher,
+    /// The requirements by verb, when some have a verb clause.
+    by_verb: Option<VerbDispatch>,
+    /// ASCII characters the needles use (either case): escapes of these matter.
+    relevant: [bool; 128],
+    /// Some needle holds `/`, which JSON may write `\/`.
+    slash_escapes_matter: bool,
+}
+
+impl Requirements {
+    /// Does the lowercased line hold an always-needle, or all clauses of a requirement?
+    fn is_met(&self, hay: &[u8]) -> bool {
+        match self.by_verb.as_ref().and_then(|d| d.is_met(hay)) {
+            Some(met) => met,
+            None => self.full.is_met(hay),
+        }
     }
 
     /// Does the `\u` escape at `pos` write a character the needles use, or one that
     /// lowercases to ASCII?
     fn escape_matters(&self, hay: &[u8], pos: usize) -> bool {
-        let code = hay
-            .get(pos + 2..pos + 6)
-            .and_then(|h| std::str::from_utf8(h).ok())
-            .and_then(|h| u32::from_str_radix(h, 16).ok());
+        // Hot path (Go writes `\u0026` in most query strings): plain byte arithmetic.
+        let code = hay.get(pos + 2..pos + 6).and_then(|hex| {
+            hex.iter()
+                .try_fold(0u32, |acc, &b| Some(acc * 16 + (b as char).to_digit(16)?))
+        });
         match code {
             Some(0x130 | 0x212A) => true,
             Some(c) => c < 0x80 && self.relevant.get(c as usize) == Some(&true),
@@ -579,23 +825,15 @@ impl Requirements {
     /// True when the raw line holds text a needle could miss: a `\u` escape of a character
     /// the needles use or of one that lowercases to ASCII, `\/` when a needle holds `/`, or
     /// a non-ASCII character that lowercases to ASCII (`İ` U+0130, the Kelvin sign U+212A).
+    /// One `memchr` pass finds the three lead bytes.
     fn has_unsafe_text(&self, line: &[u8]) -> bool {
-        static ESCAPE: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new(b"\\u"));
-        static SLASH: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new(b"\\/"));
-        if ESCAPE
-            .find_iter(line)
-            .any(|at| self.escape_matters(line, at))
-        {
-            return true;
-        }
-        if self.slash_escapes_matter && SLASH.find(line).is_some() {
-            return true;
-        }
-        memchr::memchr2_iter(0xC4, 0xE2, line).any(|i| {
-            matches!(
-                (line.get(i), line.get(i + 1), line.get(i + 2)),
-                (Some(0xC4), Some(0xB0), _) | (Some(0xE2), Some(0x84), Some(0xAA))
-            )
+        memchr::memchr3_iter(b'\\', 0xC4, 0xE2, line).any(|i| {
+            match (line.get(i), line.get(i + 1), line.get(i + 2)) {
+                (Some(b'\\'), Some(b'u'), _) => self.escape_matters(line, i),
+                (Some(b'\\'), Some(b'/'), _) => self.slash_escapes_matter,
+                (Some(0xC4), Some(0xB0), _) | (Some(0xE2), Some(0x84), Some(0xAA)) => true,
+                _ => false,
+            }
         })
     }
 }
@@ -605,23 +843,22 @@ thread_local! {
     static LOWERED: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
 }
 
-/// True when `line` holds several events (an `EventList`).
-fn has_structural_needle(line: &[u8]) -> bool {
-    static FINDERS: LazyLock<Vec<Finder<'static>>> = LazyLock::new(|| {
-        STRUCTURAL_NEEDLES
-            .iter()
-            .map(|n| Finder::new(n.as_bytes()).into_owned())
-            .collect()
-    });
-    FINDERS.iter().any(|f| f.find(line).is_some())
+/// Run `f` on an ASCII-lowercased copy of `line` (in a reused buffer).
+fn with_lowercased<R>(line: &[u8], f: impl FnOnce(&[u8]) -> R) -> R {
+    LOWERED.with(|buf| {
+        let mut buf = buf.borrow_mut();
+        buf.clear();
+        // Lowercased while copied, which vectorises, rather than copied and then lowercased.
+        buf.extend(line.iter().map(u8::to_ascii_lowercase));
+        f(buf.as_slice())
+    })
 }
 
 /// True when `bytes` holds a `\uXXXX` escape of an ASCII letter or digit.
 pub fn has_alphanumeric_escape(bytes: &[u8]) -> bool {
-    static ESCAPE: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new(b"\\u"));
-    ESCAPE
-        .find_iter(bytes)
-        .any(|at| is_alphanumeric_escape_at(bytes, at))
+    // By the backslash: `memchr` of one byte is several times cheaper than `memmem` of `\u`.
+    memchr::memchr_iter(b'\\', bytes)
+        .any(|at| bytes.get(at + 1) == Some(&b'u') && is_alphanumeric_escape_at(bytes, at))
 }
 
 /// True when the `\u` at `at` starts an escape of an ASCII letter or digit.
@@ -804,6 +1041,80 @@ mod tests {
             Prefilter::with_requirements(&[""], &[]).err(),
             Some(PrefilterError::EmptyNeedle)
         );
+    }
+
+    #[test]
+    fn requirements_are_looked_for_by_the_line_verb() {
+        let p = sigma_like();
+        let pod_in_system = |verb: &str| {
+            format!(
+                r#"{{"verb":"{verb}","objectRef":{{"resource":"pods","namespace":"kube-system"}}}}"#
+            )
+        };
+        assert!(p.is_candidate(pod_in_system("create").as_bytes()));
+        assert!(p.is_candidate(pod_in_system("CREATE").as_bytes()));
+        assert!(!p.is_candidate(pod_in_system("get").as_bytes()));
+        assert!(!p.is_candidate(pod_in_system("createx").as_bytes()));
+        // A nested verb before the event's own (keys sorted): the line's verb is unclear, so
+        // every requirement is looked for.
+        let nested = r#"{"requestObject":{"spec":{"resourceAttributes":{"verb":"get"}}},"verb":"create","objectRef":{"resource":"pods","namespace":"kube-system"}}"#;
+        assert!(p.is_candidate(nested.as_bytes()));
+        // Spaced, escaped or non-key `"verb"`: unclear too.
+        assert!(p.is_candidate(
+            br#"{"verb" : "create","objectRef":{"resource":"pods","namespace":"kube-system"}}"#
+        ));
+        assert!(p.is_candidate(
+            br#"{"x":"verb","verb":"create","objectRef":{"resource":"pods","namespace":"kube-system"}}"#
+        ));
+        // Requirements without a verb clause hold for any verb, and none at all.
+        assert!(p.is_candidate(br#"{"verb":"watch","responseStatus":{"code":403}}"#));
+        assert!(p.is_candidate(br#"{"responseStatus":{"code":403}}"#));
+        assert!(!p.is_candidate(br#"{"objectRef":{"resource":"secrets"}}"#));
+        // A requirement met by the verb alone.
+        let deletes = Prefilter::with_requirements(
+            &["jobs"],
+            &[vec![vec![
+                "\"verb\":\"delete\"".to_string(),
+                "\"verb\":\"deletecollection\"".to_string(),
+            ]]],
+        )
+        .expect("valid");
+        assert!(deletes.is_candidate(br#"{"verb":"deletecollection","x":1}"#));
+        assert!(deletes.is_candidate(br#"{"verb": "delete"}"#));
+        assert!(!deletes.is_candidate(br#"{"verb":"get","x":"delete"}"#));
+        // `startswith` needles are not verb clauses: looked for as they are.
+        let prefix = Prefilter::with_requirements(
+            &["jobs"],
+            &[vec![
+                vec!["\"verb\":\"cre".to_string()],
+                vec!["\"pods\"".to_string()],
+            ]],
+        )
+        .expect("valid");
+        assert!(prefix.is_candidate(br#"{"verb":"creative","r":"pods"}"#));
+        assert!(!prefix.is_candidate(br#"{"verb":"get","r":"pods"}"#));
+    }
+
+    #[test]
+    fn a_later_verb_key_that_differs_makes_every_requirement_count() {
+        let p = sigma_like();
+        // Dispatched by its first verb (`get`), the searcher stops at the second `"verb"`.
+        assert!(p.is_candidate(
+            br#"{"verb":"get","objectRef":{"resource":"pods","namespace":"kube-system"},"requestObject":{"verb":"create"}}"#
+        ));
+        assert!(!p.is_candidate(
+            br#"{"verb":"get","objectRef":{"resource":"pods","namespace":"kube-system"},"requestObject":{"verb":"get"}}"#
+        ));
+        assert!(p.is_candidate(
+            br#"{"verb":"get","objectRef":{"resource":"pods","namespace":"kube-system"},"x":{"verb" : "create"}}"#
+        ));
+        assert_eq!(compact_verb_at(br#"{"verb":"get"}"#, 1), Some(&b"get"[..]));
+        assert_eq!(compact_verb_at(br#"{"verb": "get"}"#, 1), None);
+        assert_eq!(compact_verb_at(br#"{"verb":"g\u0065t"}"#, 1), None);
+        assert_eq!(compact_verb_at(br#"{"verb":"get"#, 1), None);
+        assert_eq!(clause_verb("\"verb\":\"get\""), Some("get"));
+        assert_eq!(clause_verb("\"verb\":\"ge"), None);
+        assert_eq!(clause_verb("\"verbs\":\"get\""), None);
     }
 
     #[test]

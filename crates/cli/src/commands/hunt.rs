@@ -58,7 +58,17 @@ pub fn run(args: HuntArgs) -> anyhow::Result<Status> {
             std::fs::File::create(path)
                 .with_context(|| format!("cannot create {}", path.display()))?,
         )),
-        None => Box::new(anstream::AutoStream::auto(std::io::stdout().lock())),
+        // The table is coloured (and the colour stripped when stdout is not a terminal).
+        None if args.format == AlertFormat::Table => {
+            Box::new(anstream::AutoStream::auto(std::io::stdout().lock()))
+        }
+        // JSON lines from a stream go out line by line, as they are found; from files they
+        // are buffered: a write per alert costs more than finding it.
+        None if args.inputs.iter().any(|a| a == "-") => Box::new(std::io::stdout().lock()),
+        None => Box::new(std::io::BufWriter::with_capacity(
+            1 << 16,
+            std::io::stdout().lock(),
+        )),
     };
     let show_progress = !args.quiet && std::io::stderr().is_terminal();
     let total_bytes: u64 = args

@@ -10,7 +10,7 @@
 use base64::Engine as _;
 use jobwarden_model::Severity;
 use regex::{Regex, RegexSet};
-use std::sync::LazyLock;
+use std::sync::{LazyLock, OnceLock};
 
 /// One thing found in a command text.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -345,13 +345,23 @@ static PATTERNS: &[Pattern] = &[
 
 struct Compiled {
     set: RegexSet,
-    each: Vec<Regex>,
+    /// Each pattern alone, to locate its snippet; compiled the first time the set reports it,
+    /// since compiling them all up front costs as much as the set (tens of milliseconds at
+    /// every start, for patterns most runs never see match).
+    each: Vec<OnceLock<Regex>>,
+}
+
+impl Compiled {
+    fn each(&self, index: usize) -> Option<&Regex> {
+        let pattern = PATTERNS.get(index)?;
+        Some(self.each.get(index)?.get_or_init(|| re(pattern.regex)))
+    }
 }
 
 static COMPILED: LazyLock<Compiled> = LazyLock::new(|| Compiled {
     set: RegexSet::new(PATTERNS.iter().map(|p| p.regex))
         .unwrap_or_else(|e| panic!("bad built-in pattern set: {e}")),
-    each: PATTERNS.iter().map(|p| re(p.regex)).collect(),
+    each: PATTERNS.iter().map(|_| OnceLock::new()).collect(),
 });
 
 static NODE_CREDENTIALS: LazyLock<Regex> = LazyLock::new(|| {
@@ -512,7 +522,7 @@ fn scan_into(
 
     let compiled = &*COMPILED;
     for index in compiled.set.matches(text).iter() {
-        let (Some(p), Some(r)) = (PATTERNS.get(index), compiled.each.get(index)) else {
+        let (Some(p), Some(r)) = (PATTERNS.get(index), compiled.each(index)) else {
             continue;
         };
         let snippet = r
@@ -1060,6 +1070,9 @@ mod tests {
     #[test]
     fn all_patterns_compile() {
         assert_eq!(COMPILED.each.len(), PATTERNS.len());
+        for index in 0..PATTERNS.len() {
+            assert!(COMPILED.each(index).is_some());
+        }
         for r in [
             &*NODE_CREDENTIALS,
             &*EXFIL,
