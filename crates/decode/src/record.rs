@@ -110,7 +110,14 @@ pub(crate) fn parse_with_path<'de, T: Deserialize<'de>>(
 /// Parse an audit event from bytes: fast plain parse first, the path-tracking parse only to
 /// explain a failure.
 pub(crate) fn parse_event(bytes: &[u8]) -> Result<AuditEvent, RecordError> {
-    let mut event = match serde_json::from_slice::<AuditEvent>(bytes) {
+    // Valid UTF-8 is checked once for the whole record (fast on ASCII), so the parser need not
+    // check each string again (measured 5-10% of parsing). Invalid UTF-8 takes the byte
+    // parser, which names where it is.
+    let parsed = match std::str::from_utf8(bytes) {
+        Ok(text) => serde_json::from_str::<AuditEvent>(text),
+        Err(_) => serde_json::from_slice::<AuditEvent>(bytes),
+    };
+    let mut event = match parsed {
         Ok(event) => event,
         Err(err) if err.is_data() => parse_with_path::<AuditEvent>(bytes)?,
         // serde_json reports a number or object where an enum (such as `stage`) is expected as
