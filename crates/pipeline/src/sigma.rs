@@ -20,7 +20,10 @@ use jobwarden_sigma::{
 /// Counters for the summary.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct SigmaStats {
-    /// Records evaluated.
+    /// Final-stage audit records that reached the stage, plus generic documents.
+    pub checked: u64,
+    /// Records some rule was evaluated on: their text met a rule's requirement (audit), or
+    /// every generic document.
     pub evaluated: u64,
     /// Rule matches (including those that only feed correlations).
     pub matches: u64,
@@ -101,6 +104,9 @@ pub struct SigmaStage {
     // The top-level keys of the event the rules read, when that is known (raw paths, no
     // keywords): only they are written into the text the requirements are checked on.
     text_keys: Option<Vec<&'static str>>,
+    // The buffer the event text is written into, reused: growing a fresh one to ~1 KB for
+    // every event cost a dozen allocations each.
+    text: Vec<u8>,
     /// What it did.
     pub stats: SigmaStats,
 }
@@ -164,6 +170,7 @@ impl SigmaStage {
             generic_map: engine.field_map(LogsourceKind::Generic).clone(),
             engine,
             stats: SigmaStats::default(),
+            text: Vec::new(),
         }
     }
 
@@ -196,23 +203,28 @@ impl SigmaStage {
         if matches!(event.stage, Stage::RequestReceived | Stage::ResponseStarted) {
             return;
         }
-        self.stats.evaluated += 1;
+        self.stats.checked += 1;
         // The event as the rules see it, as compact JSON text: the rules whose requirement it
         // fails cannot match (derived fields only exist on CronJob/Job events, whose text
         // names `jobs`, their requirement).
-        let text = match (&self.text_keys, self.needs_bodies) {
-            (Some(keys), _) => serde_json::to_vec(&Only(event, keys)),
-            (None, true) => serde_json::to_vec(event),
-            (None, false) => serde_json::to_vec(&WithoutBodies(event)),
-        };
-        let Ok(mut text) = text else {
-            return;
+        let mut text = std::mem::take(&mut self.text);
+        text.clear();
+        let written = match (&self.text_keys, self.needs_bodies) {
+            (Some(keys), _) => serde_json::to_writer(&mut text, &Only(event, keys)),
+            (None, true) => serde_json::to_writer(&mut text, event),
+            (None, false) => serde_json::to_writer(&mut text, &WithoutBodies(event)),
         };
         text.make_ascii_lowercase();
-        let candidates = self.requirements.candidates(&text);
+        let candidates = if written.is_ok() {
+            self.requirements.candidates(&text)
+        } else {
+            Vec::new()
+        };
+        self.text = text;
         if candidates.is_empty() {
             return;
         }
+        self.stats.evaluated += 1;
         let value = if self.needs_bodies {
             serde_json::to_value(event)
         } else {
@@ -252,6 +264,7 @@ impl SigmaStage {
     /// Evaluate a JSON document that is not an audit event (generic mode: dotted paths, then
     /// any key of that name).
     pub fn push_generic(&mut self, value: &serde_json::Value, source: &str, out: &mut Vec<Alert>) {
+        self.stats.checked += 1;
         self.stats.evaluated += 1;
         let json = JsonEvent::new(value, &self.generic_map);
         let matches = self.engine.matches(LogsourceKind::Generic, &json);

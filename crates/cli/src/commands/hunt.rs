@@ -199,8 +199,11 @@ pub fn run(args: HuntArgs) -> anyhow::Result<Status> {
         }
         if let Some(stage) = &sigma {
             notes.push(format!(
-                "sigma: {} record(s) evaluated, {} match(es), {} correlation hit(s)",
-                stage.stats.evaluated, stage.stats.matches, stage.stats.correlation_hits
+                "sigma: {} record(s) checked, {} evaluated, {} match(es), {} correlation hit(s)",
+                stage.stats.checked,
+                stage.stats.evaluated,
+                stage.stats.matches,
+                stage.stats.correlation_hits
             ));
         }
         if d.patch_failures > 0 {
