@@ -137,7 +137,8 @@ fn decode_line(sink: &mut Sink<'_>, line: &[u8], line_no: u64, opts: &DecodeOpti
         sink.error(line_no, oversized_error(&note, opts.max_line_bytes));
         return;
     }
-    if !opts.prefilter.is_candidate(line)
+    let verdict = opts.prefilter.verdict(line);
+    if !verdict.candidate
         && line.first() == Some(&b'{')
         && line.last() == Some(&b'}')
         && let Some(verb) = scan_verb(line)
@@ -146,6 +147,8 @@ fn decode_line(sink: &mut Sink<'_>, line: &[u8], line_no: u64, opts: &DecodeOpti
         sink.stats.count_verb(verb, 1);
         return;
     }
+    // A line parsed although no needle asked for it (for a precise error) is unknown ground.
+    sink.rules_may_match = verdict.rules || !verdict.candidate;
     decode_record(
         sink,
         RecordText {
@@ -153,6 +156,7 @@ fn decode_line(sink: &mut Sink<'_>, line: &[u8], line_no: u64, opts: &DecodeOpti
             line: line_no,
         },
     );
+    sink.rules_may_match = true;
 }
 
 /// Drop a leading timestamp token (`2023-12-07T14:44:53.358Z {...}`, as CloudWatch Logs exports

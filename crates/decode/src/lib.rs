@@ -81,7 +81,7 @@ mod wrappers;
 pub use block::{BlockOutput, decode_block, decode_document};
 pub use error::{DecodeError, ErrorCode, RecordLocation};
 pub use format::{Framing, InputFormat, UnknownFormat};
-pub use prefilter::{BATCH_NEEDLES, Prefilter, PrefilterError};
+pub use prefilter::{BATCH_NEEDLES, Prefilter, PrefilterError, Verdict};
 pub use source::{Block, BlockContent, Source, SourceBlocks, SourceKind, expand_sources};
 pub use stats::DecodeStats;
 
@@ -130,6 +130,9 @@ pub struct DecodedEvent {
     pub event: AuditEvent,
     /// Source and line (the line where the event, or its list element, starts).
     pub location: RecordLocation,
+    /// Whether the rules compiled into the prefilter may match the event ([`Verdict::rules`]
+    /// of its line or list element); true whenever that is not known.
+    pub rules_may_match: bool,
 }
 
 /// Decode a whole source sequentially: events and errors in input order, then

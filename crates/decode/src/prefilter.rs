@@ -78,6 +78,25 @@ pub enum PrefilterError {
     Build(String),
 }
 
+/// What the prefilter says of a line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Verdict {
+    /// The line must be parsed.
+    pub candidate: bool,
+    /// A rule compiled into the prefilter (see [`Prefilter::with_requirements`]) may match an
+    /// event of the line. False when the line is a candidate only for the plain needles (the
+    /// built-in pack's): the rules need not look at its events. Prefilters without
+    /// requirements say nothing more than `candidate`.
+    pub rules: bool,
+}
+
+impl Verdict {
+    const YES: Verdict = Verdict {
+        candidate: true,
+        rules: true,
+    };
+}
+
 impl Prefilter {
     /// A prefilter that passes lines containing any of `needles` (byte-exact, case-sensitive).
     pub fn new<I, S>(needles: I) -> Result<Self, PrefilterError>
@@ -127,8 +146,11 @@ impl Prefilter {
     }
 
     /// A prefilter for rules with requirements (Sigma), matched regardless of ASCII case: a
-    /// line is a candidate when it holds one of `always` (lowercase), or every clause (one
-    /// needle of each, lowercase) of one of `requirements`, whose first clause is the anchor.
+    /// line is a candidate when it holds one of `plain` or `always`, or every clause (one
+    /// needle of each) of one of `requirements`, whose first clause is the anchor. A line
+    /// that is a candidate only by a `plain` needle has [`Verdict::rules`] false: the rules
+    /// need not see its events (`plain` are the built-in pack's needles, `always` those of
+    /// wrappers whose fields the rules see under other names).
     ///
     /// One SIMD pass looks for `always` and the anchors; only at an anchor's hit are that
     /// requirement's other clauses checked (memmem), so a rule whose anchor is common costs
@@ -143,9 +165,14 @@ impl Prefilter {
     /// JSON escapes of a character the needles use (`\u0041`, `\/`), and the two non-ASCII
     /// characters that lowercase to ASCII (`İ`, the Kelvin sign), raw or escaped.
     pub fn with_requirements<S: AsRef<str>>(
+        plain: &[S],
         always: &[S],
         requirements: &[Vec<Vec<String>>],
     ) -> Result<Self, PrefilterError> {
+        let plain: Vec<String> = plain
+            .iter()
+            .map(|n| n.as_ref().to_ascii_lowercase())
+            .collect();
         let mut always: Vec<String> = always
             .iter()
             .map(|n| n.as_ref().to_ascii_lowercase())
@@ -159,7 +186,10 @@ impl Prefilter {
                     .collect()
             })
             .collect();
-        let every = always.iter().chain(lowered.iter().flatten().flatten());
+        let every = plain
+            .iter()
+            .chain(&always)
+            .chain(lowered.iter().flatten().flatten());
         if every.clone().any(String::is_empty) {
             return Err(PrefilterError::EmptyNeedle);
         }
@@ -171,9 +201,14 @@ impl Prefilter {
                 }
             }
         }
-        let full = Searcher::new(&always, &lowered, false)?;
-        let by_verb = VerbDispatch::new(&always, &lowered)?;
+        let needles_of = Needles {
+            plain: &plain,
+            always: &always,
+        };
+        let full = Searcher::new(needles_of, &lowered, false)?;
+        let by_verb = VerbDispatch::new(needles_of, &lowered)?;
         let mut needles = always;
+        needles.extend(plain.iter().cloned());
         needles.extend(lowered.iter().filter_map(|r| r.first()).flatten().cloned());
         needles.sort();
         needles.dedup();
@@ -219,11 +254,25 @@ impl Prefilter {
 
     /// Whether `line` must be parsed.
     pub fn is_candidate(&self, line: &[u8]) -> bool {
+        self.verdict(line).candidate
+    }
+
+    /// Whether `line` must be parsed, and whether the rules compiled into the prefilter may
+    /// match its events.
+    pub fn verdict(&self, line: &[u8]) -> Verdict {
         if let Some(req) = &self.requirements {
-            let found = with_lowercased(line, |lowered| req.is_met(lowered));
-            return found || opens_as_batch(line) || req.has_unsafe_text(line);
+            let found = with_lowercased(line, |lowered| req.verdict(lowered));
+            if found.rules {
+                return found;
+            }
+            // Lines whose needles could hide, and batches whose items are judged one by one.
+            let unsure = opens_as_batch(line) || req.has_unsafe_text(line);
+            return Verdict {
+                candidate: found.candidate || unsure,
+                rules: unsure,
+            };
         }
-        match &self.matcher {
+        let candidate = match &self.matcher {
             None => true,
             Some(matcher) => {
                 let needle_found = if self.lowercase_line {
@@ -233,6 +282,10 @@ impl Prefilter {
                 };
                 needle_found || opens_as_batch(line) || has_alphanumeric_escape(line)
             }
+        };
+        Verdict {
+            candidate,
+            rules: candidate,
         }
     }
 }
@@ -387,8 +440,10 @@ impl KeyedNeedle {
 #[derive(Debug)]
 struct Scan {
     needle: KeyedNeedle,
-    /// A hit alone makes a candidate.
+    /// A hit alone makes a candidate, for the rules too.
     always: bool,
+    /// A hit alone makes a candidate, for the built-in pack only.
+    plain: bool,
     /// Requirements anchored on this needle.
     anchors: Vec<usize>,
 }
@@ -511,19 +566,20 @@ impl Searcher {
     /// first, each requirement with at least one clause). With `verb_check`, the first pass
     /// also stops at every `"verb"` (see [`Searcher::is_met_for_verb`]).
     fn new(
-        always: &[String],
+        needles: Needles<'_>,
         requirements: &[Vec<Vec<String>>],
         verb_check: bool,
     ) -> Result<Searcher, PrefilterError> {
         // Every distinct needle once, with what a hit means.
         let mut scans: Vec<Scan> = Vec::new();
-        let mut add = |needle: &str, role: Option<usize>| {
+        let mut add = |needle: &str, role: Role| {
             let at = match scans.iter().position(|s| s.needle.text == needle) {
                 Some(at) => at,
                 None => {
                     scans.push(Scan {
                         needle: KeyedNeedle::new(needle),
                         always: false,
+                        plain: false,
                         anchors: Vec::new(),
                     });
                     scans.len() - 1
@@ -531,17 +587,21 @@ impl Searcher {
             };
             if let Some(scan) = scans.get_mut(at) {
                 match role {
-                    None => scan.always = true,
-                    Some(r) => scan.anchors.push(r),
+                    Role::Plain => scan.plain = true,
+                    Role::Always => scan.always = true,
+                    Role::Anchor(r) => scan.anchors.push(r),
                 }
             }
         };
-        for n in always {
-            add(n, None);
+        for n in needles.plain {
+            add(n, Role::Plain);
+        }
+        for n in needles.always {
+            add(n, Role::Always);
         }
         for (r, clauses) in requirements.iter().enumerate() {
             for n in clauses.first().into_iter().flatten() {
-                add(n, Some(r));
+                add(n, Role::Anchor(r));
             }
         }
         let mut patterns: Vec<Vec<u8>> = Vec::new();
@@ -591,22 +651,29 @@ impl Searcher {
         })
     }
 
-    /// Does the lowercased line hold an always-needle, or all clauses of a requirement?
-    fn is_met(&self, hay: &[u8]) -> bool {
-        self.search(hay, None).unwrap_or(true)
+    /// The verdict on a lowercased line: an always-needle or all clauses of a requirement
+    /// make it a candidate for the rules, a plain needle for the built-in pack only.
+    fn verdict(&self, hay: &[u8]) -> Verdict {
+        self.search(hay, None).unwrap_or(Verdict::YES)
     }
 
-    /// Like [`Searcher::is_met`] for a searcher compiled for lines whose verb is `verb` (with
+    /// Like [`Searcher::verdict`] for a searcher compiled for lines whose verb is `verb` (with
     /// `verb_check`): `None` when the line has a `"verb"` key not followed by `:"<verb>"`.
-    fn is_met_for_verb(&self, hay: &[u8], verb: &[u8]) -> Option<bool> {
+    fn verdict_for_verb(&self, hay: &[u8], verb: &[u8]) -> Option<Verdict> {
         self.search(hay, Some(verb).filter(|_| self.verb_check))
     }
 
-    fn search(&self, hay: &[u8], verb: Option<&[u8]>) -> Option<bool> {
+    fn search(&self, hay: &[u8], verb: Option<&[u8]>) -> Option<Verdict> {
+        // A plain needle makes a candidate, but the scan goes on: a rule may still hold.
+        let mut plain = false;
+        let done = |plain| Verdict {
+            candidate: plain,
+            rules: false,
+        };
         let mut at = 0;
         while at < hay.len() {
             let Some((pos, pattern)) = self.first.find(hay, at) else {
-                return Some(false);
+                return Some(done(plain));
             };
             if let Some(verb) = verb
                 && hay.get(pos..).is_some_and(|h| h.starts_with(VERB_KEY))
@@ -624,22 +691,37 @@ impl Searcher {
                     continue;
                 }
                 if scan.always {
-                    return Some(true);
+                    return Some(Verdict::YES);
                 }
+                plain |= scan.plain;
                 for &r in &scan.anchors {
                     let others = self.rest.get(r).map_or(&[][..], Vec::as_slice);
                     if others
                         .iter()
                         .all(|clause| clause.iter().any(|n| n.found(hay)))
                     {
-                        return Some(true);
+                        return Some(Verdict::YES);
                     }
                 }
             }
             at = pos + 1;
         }
-        Some(false)
+        Some(done(plain))
     }
+}
+
+/// The needles that make a candidate alone (see [`Prefilter::with_requirements`]).
+#[derive(Debug, Clone, Copy)]
+struct Needles<'a> {
+    plain: &'a [String],
+    always: &'a [String],
+}
+
+/// What a hit of a needle means.
+enum Role {
+    Plain,
+    Always,
+    Anchor(usize),
 }
 
 /// The key of the clauses [`VerbDispatch`] resolves, as the lowercased line spells it.
@@ -687,7 +769,7 @@ fn compact_verb_at(hay: &[u8], pos: usize) -> Option<&[u8]> {
 impl VerbDispatch {
     /// `None` when no requirement has a verb clause (the full set is all there is).
     fn new(
-        always: &[String],
+        needles: Needles<'_>,
         requirements: &[Vec<Vec<String>>],
     ) -> Result<Option<VerbDispatch>, PrefilterError> {
         // Each requirement's first verb clause: its index and verbs.
@@ -737,7 +819,7 @@ impl VerbDispatch {
             if let Some(at) = sets.iter().position(|s| *s == set) {
                 return Ok(VerbPlan::Search(at));
             }
-            searchers.push(Searcher::new(always, &set, true)?);
+            searchers.push(Searcher::new(needles, &set, true)?);
             sets.push(set);
             Ok(VerbPlan::Search(searchers.len() - 1))
         };
@@ -753,10 +835,10 @@ impl VerbDispatch {
         }))
     }
 
-    /// Is a requirement met on the lowercased line, judged by the plan for its first verb?
-    /// `None` when the line's verb is unclear: spaced or escaped, or a later `"verb"` key
-    /// differs (the first pass of a verb's searcher stops at each one to check).
-    fn is_met(&self, hay: &[u8]) -> Option<bool> {
+    /// The verdict on the lowercased line, by the plan for its first verb. `None` when the
+    /// line's verb is unclear: spaced or escaped, or a later `"verb"` key differs (the first
+    /// pass of a verb's searcher stops at each one to check).
+    fn verdict(&self, hay: &[u8]) -> Option<Verdict> {
         static KEY: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new(VERB_KEY));
         let (verb, plan) = match KEY.find(hay) {
             // No verb key anywhere: no verb clause can hold.
@@ -773,12 +855,12 @@ impl VerbDispatch {
         };
         match plan {
             // The verb clause's needle is on the line: nothing else is required.
-            VerbPlan::Candidate => Some(true),
+            VerbPlan::Candidate => Some(Verdict::YES),
             VerbPlan::Search(i) => {
                 let searcher = self.searchers.get(i)?;
                 match verb {
-                    Some(verb) => searcher.is_met_for_verb(hay, verb),
-                    None => Some(searcher.is_met(hay)),
+                    Some(verb) => searcher.verdict_for_verb(hay, verb),
+                    None => Some(searcher.verdict(hay)),
                 }
             }
         }
@@ -799,11 +881,11 @@ struct Requirements {
 }
 
 impl Requirements {
-    /// Does the lowercased line hold an always-needle, or all clauses of a requirement?
-    fn is_met(&self, hay: &[u8]) -> bool {
-        match self.by_verb.as_ref().and_then(|d| d.is_met(hay)) {
-            Some(met) => met,
-            None => self.full.is_met(hay),
+    /// The verdict on a lowercased line (see [`Searcher::verdict`]).
+    fn verdict(&self, hay: &[u8]) -> Verdict {
+        match self.by_verb.as_ref().and_then(|d| d.verdict(hay)) {
+            Some(verdict) => verdict,
+            None => self.full.verdict(hay),
         }
     }
 
@@ -910,6 +992,8 @@ fn value_after<'a>(line: &'a [u8], key: &Finder<'_>, end: u8) -> Option<&'a [u8]
 mod tests {
     use super::*;
 
+    const NONE: &[&str] = &[];
+
     #[test]
     fn batch_needles_catch_raw_escaped_and_gke_forms() {
         let p = Prefilter::batch();
@@ -978,7 +1062,7 @@ mod tests {
                 "\"code\":\"403\"".to_string(),
             ]],
         ];
-        Prefilter::with_requirements(&["jobs", "\"message\":\"{"], &requirements).expect("valid")
+        Prefilter::with_requirements(&["jobs"], &["\"message\":\"{"], &requirements).expect("valid")
     }
 
     #[test]
@@ -1033,12 +1117,13 @@ mod tests {
         assert!(!p.is_candidate("{\"user\":\"\u{e9}l\u{e8}ve\"}".as_bytes()));
         // `\/` matters only when a needle holds `/`.
         assert!(!p.is_candidate(br#"{"requestURI":"\/api"}"#));
-        let slash = Prefilter::with_requirements(&["jobs"], &[vec![vec!["/bin/sh".to_string()]]])
-            .expect("valid");
+        let slash =
+            Prefilter::with_requirements(&["jobs"], NONE, &[vec![vec!["/bin/sh".to_string()]]])
+                .expect("valid");
         assert!(slash.is_candidate(br#"{"requestURI":"\/bin\/sh"}"#));
         assert!(slash.is_candidate(br#"{"requestURI":"/BIN/sh"}"#));
         assert_eq!(
-            Prefilter::with_requirements(&[""], &[]).err(),
+            Prefilter::with_requirements(&[""], NONE, &[]).err(),
             Some(PrefilterError::EmptyNeedle)
         );
     }
@@ -1073,6 +1158,7 @@ mod tests {
         // A requirement met by the verb alone.
         let deletes = Prefilter::with_requirements(
             &["jobs"],
+            NONE,
             &[vec![vec![
                 "\"verb\":\"delete\"".to_string(),
                 "\"verb\":\"deletecollection\"".to_string(),
@@ -1085,6 +1171,7 @@ mod tests {
         // `startswith` needles are not verb clauses: looked for as they are.
         let prefix = Prefilter::with_requirements(
             &["jobs"],
+            NONE,
             &[vec![
                 vec!["\"verb\":\"cre".to_string()],
                 vec!["\"pods\"".to_string()],
@@ -1118,6 +1205,43 @@ mod tests {
     }
 
     #[test]
+    fn plain_needles_make_candidates_the_rules_need_not_see() {
+        let p = sigma_like();
+        // A CronJob read: a candidate for the built-in pack only.
+        let read = br#"{"verb":"get","objectRef":{"resource":"cronjobs"}}"#;
+        assert_eq!(
+            p.verdict(read),
+            Verdict {
+                candidate: true,
+                rules: false
+            }
+        );
+        // A plain needle before a requirement that holds: the scan goes on and finds it.
+        let denied =
+            br#"{"requestURI":"/apis/batch/v1/jobs","verb":"get","responseStatus":{"code":403}}"#;
+        assert_eq!(p.verdict(denied), Verdict::YES);
+        // Always-needles, escapes that could hide a needle, and batches are for the rules too.
+        assert_eq!(
+            p.verdict(br#"{"message":"{\"verb\":\"get\"}"}"#),
+            Verdict::YES
+        );
+        assert_eq!(
+            p.verdict(br#"{"resource":"cronjobs","x":"\u0073ecrets"}"#),
+            Verdict::YES
+        );
+        assert_eq!(
+            p.verdict(br#"{"records":[{"resource":"cronjobs"}]}"#),
+            Verdict::YES
+        );
+        assert!(
+            !p.verdict(br#"{"verb":"get","objectRef":{"resource":"pods"}}"#)
+                .candidate
+        );
+        // Prefilters without requirements say only whether to parse.
+        assert_eq!(Prefilter::batch().verdict(read), Verdict::YES);
+    }
+
+    #[test]
     fn needles_sharing_a_start_are_all_checked() {
         // `"batch"` and `"batch"x` scan from the same place; a hit of one must not hide the
         // other, nor must a needle inside another's match.
@@ -1129,7 +1253,7 @@ mod tests {
             vec![vec!["\"batch\"".to_string()], vec!["zzz2".to_string()]],
             vec![vec!["tch\"".to_string()], vec!["zzz3".to_string()]],
         ];
-        let p = Prefilter::with_requirements(&["jobs"], &req).expect("valid");
+        let p = Prefilter::with_requirements(&["jobs"], NONE, &req).expect("valid");
         assert!(p.is_candidate(br#"{"apiGroup":"batch","x":"zzz1"}"#));
         assert!(p.is_candidate(br#"{"apiGroup":"batch","x":"zzz2"}"#));
         assert!(p.is_candidate(br#"{"apiGroup":"batch","x":"zzz3"}"#));

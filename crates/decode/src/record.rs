@@ -206,6 +206,9 @@ pub(crate) struct Sink<'s> {
     pub events: Vec<DecodedEvent>,
     pub errors: Vec<DecodeError>,
     pub stats: DecodeStats,
+    /// [`Verdict::rules`](crate::Verdict::rules) of the record being decoded, given to its
+    /// events; true unless the prefilter said otherwise.
+    pub rules_may_match: bool,
 }
 
 impl<'s> Sink<'s> {
@@ -217,6 +220,7 @@ impl<'s> Sink<'s> {
             events: Vec::new(),
             errors: Vec::new(),
             stats: DecodeStats::default(),
+            rules_may_match: true,
         }
     }
 
@@ -237,20 +241,23 @@ impl<'s> Sink<'s> {
     }
 
     /// Count a list element the prefilter rules out, as a line would be (a one-object
-    /// element whose verb can be read without parsing); false when it must be decoded.
-    fn count_if_filtered(&mut self, item: &[u8]) -> bool {
-        if self.prefilter.is_candidate(item)
-            || item.first() != Some(&b'{')
-            || item.last() != Some(&b'}')
-        {
-            return false;
+    /// element whose verb can be read without parsing): `None`. When it must be decoded, the
+    /// prefilter's word on whether the rules may match it.
+    fn count_if_filtered(&mut self, item: &[u8]) -> Option<bool> {
+        let verdict = self.prefilter.verdict(item);
+        if verdict.candidate {
+            return Some(verdict.rules);
+        }
+        // Not an object whose verb can be read: parsed in full for a precise error.
+        if item.first() != Some(&b'{') || item.last() != Some(&b'}') {
+            return Some(true);
         }
         let Some(verb) = scan_verb(item) else {
-            return false;
+            return Some(true);
         };
         self.stats.events_prefiltered += 1;
         self.stats.count_verb(verb, 1);
-        true
+        None
     }
 
     fn event(&mut self, line: u64, mut event: AuditEvent, cluster: Option<&str>) {
@@ -262,6 +269,7 @@ impl<'s> Sink<'s> {
         self.events.push(DecodedEvent {
             event,
             location: RecordLocation::new(self.source.clone(), line),
+            rules_may_match: self.rules_may_match,
         });
     }
 }
@@ -474,14 +482,17 @@ fn decode_items(
     cluster: Option<&str>,
 ) {
     let mut cursor = text.cursor();
+    let outer = sink.rules_may_match;
     for item in items {
         let bytes = item.get().as_bytes();
-        if sink.count_if_filtered(bytes) {
+        let Some(rules_may_match) = sink.count_if_filtered(bytes) else {
             continue;
-        }
+        };
         let item = cursor.sub(bytes);
+        sink.rules_may_match = rules_may_match;
         decode_value(sink, item, nesting + 1, cluster);
     }
+    sink.rules_may_match = outer;
 }
 
 /// Whether a record names itself an `EventList` near its start (where the apiserver and

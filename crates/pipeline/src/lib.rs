@@ -352,7 +352,11 @@ impl Feeder<'_> {
                 Ok(decoded) => {
                     let source = decoded.location.to_string();
                     self.correlator.observe_audit(&decoded.event, &source);
-                    if let Some(sigma) = self.sigma.as_mut() {
+                    // Events the prefilter let through for the built-in pack alone cannot
+                    // match a rule: their line met no rule's requirement.
+                    if let Some(sigma) = self.sigma.as_mut()
+                        && decoded.rules_may_match
+                    {
                         sigma.push(&decoded.event, &source, &mut self.alerts);
                     }
                     self.detector.push(decoded.event, source, &mut self.alerts);

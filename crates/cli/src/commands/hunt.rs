@@ -27,16 +27,12 @@ pub fn run(args: HuntArgs) -> anyhow::Result<Status> {
         // AND branch that has literals) joins the batch needles in a case-insensitive scan.
         // The needles carry their key (`"verb":"create"`, matched with any whitespace around
         // the `:`); entries of the cloud wrappers (GKE, AKS, EKS), where keys and values are
-        // spelt otherwise, are always candidates. A rule without requirement needs every line
+        // spelt otherwise, are always candidates. Lines that only the batch needles let
+        // through are not shown to the rules. A rule without requirement needs every line
         // parsed.
         (Some(stage), false) => match stage.requirements() {
             Some(requirements) => {
-                let always: Vec<&str> = BATCH_NEEDLES
-                    .iter()
-                    .chain(WRAPPER_NEEDLES.iter())
-                    .copied()
-                    .collect();
-                Prefilter::with_requirements(&always, &requirements)
+                Prefilter::with_requirements(&BATCH_NEEDLES, &WRAPPER_NEEDLES, &requirements)
                     .unwrap_or_else(|_| Prefilter::parse_everything())
             }
             None => Prefilter::parse_everything(),
