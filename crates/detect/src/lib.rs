@@ -36,6 +36,7 @@ use stages::{MergedRequest, StageMerger, StageStats};
 use state::{BatchKind, CronJobState, EvictionStats, JobState, ObjectStore};
 use std::collections::BTreeMap;
 use std::num::NonZeroUsize;
+use std::sync::Arc;
 
 /// Counters for the summary.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -203,7 +204,7 @@ impl Detector {
                 event,
                 action,
                 kind,
-                prior_cronjob.as_ref().map(|p| &p.object),
+                prior_cronjob.as_ref().map(|p| &*p.object),
             )
         } else {
             (None, analysis::ObjectSource::None)
@@ -409,7 +410,7 @@ impl Detector {
                     name,
                     CronJobState {
                         uid,
-                        object: obj,
+                        object: Arc::new(obj),
                         creator,
                         last_writer: a.identity.effective.clone(),
                         created_at,
@@ -437,7 +438,7 @@ impl Detector {
                             .pointer("/metadata/uid")
                             .and_then(Value::as_str)
                             .map(str::to_string),
-                        object: obj.clone(),
+                        object: Arc::new(obj.clone()),
                         creator: prior.and_then(|p| p.creator.clone()),
                         last_writer: prior.map(|p| p.last_writer.clone()).unwrap_or_default(),
                         created_at: prior.and_then(|p| p.created_at),
@@ -512,7 +513,7 @@ impl Detector {
             parent,
             CronJobState {
                 uid,
-                object,
+                object: Arc::new(object),
                 creator: None,
                 last_writer: String::new(),
                 created_at: None,

@@ -6,6 +6,7 @@ use jiff::Timestamp;
 use lru::LruCache;
 use serde_json::Value;
 use std::num::NonZeroUsize;
+use std::sync::Arc;
 
 /// Which batch kind an object is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -42,8 +43,10 @@ pub struct ObjectKey {
 pub struct CronJobState {
     /// `metadata.uid`, when known.
     pub uid: Option<String>,
-    /// The whole object as last stored (patches are applied to it).
-    pub object: Value,
+    /// The whole object as last stored (patches are applied to it). Shared: every request on
+    /// the CronJob takes a copy of its state, and copying the object each time cost as much as
+    /// judging it.
+    pub object: Arc<Value>,
     /// Who created it, when the creation was seen.
     pub creator: Option<String>,
     /// Who last changed it.
@@ -201,7 +204,7 @@ mod tests {
     fn cj(bytes: usize) -> CronJobState {
         CronJobState {
             uid: Some("u".into()),
-            object: Value::Null,
+            object: Arc::new(Value::Null),
             creator: None,
             last_writer: "x".into(),
             created_at: None,
