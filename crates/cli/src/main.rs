@@ -9,6 +9,14 @@ mod exit;
 use clap::Parser;
 use std::process::ExitCode;
 
+/// mimalloc instead of glibc's allocator: each parsed audit event is a few dozen small
+/// allocations, and glibc spent a large share of `hunt` consolidating and splitting chunks
+/// (with Sigma rules, 1.05 s against 0.66 s on the same 500 MB, side by side). `no_thp` keeps
+/// its arenas off transparent huge pages, which had doubled peak RSS at two threads
+/// (118 MB; 54 MB without them, as with glibc).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     let cli = args::Cli::parse();
     match commands::run(cli) {
