@@ -892,12 +892,7 @@ impl Requirements {
     /// Does the `\u` escape at `pos` write a character the needles use, or one that
     /// lowercases to ASCII?
     fn escape_matters(&self, hay: &[u8], pos: usize) -> bool {
-        // Hot path (Go writes `\u0026` in most query strings): plain byte arithmetic.
-        let code = hay.get(pos + 2..pos + 6).and_then(|hex| {
-            hex.iter()
-                .try_fold(0u32, |acc, &b| Some(acc * 16 + (b as char).to_digit(16)?))
-        });
-        match code {
+        match escaped_code_at(hay, pos) {
             Some(0x130 | 0x212A) => true,
             Some(c) => c < 0x80 && self.relevant.get(c as usize) == Some(&true),
             None => false,
@@ -930,7 +925,6 @@ fn with_lowercased<R>(line: &[u8], f: impl FnOnce(&[u8]) -> R) -> R {
     LOWERED.with(|buf| {
         let mut buf = buf.borrow_mut();
         buf.clear();
-        // Lowercased while copied, which vectorises, rather than copied and then lowercased.
         buf.extend(line.iter().map(u8::to_ascii_lowercase));
         f(buf.as_slice())
     })
@@ -945,17 +939,19 @@ pub fn has_alphanumeric_escape(bytes: &[u8]) -> bool {
 
 /// True when the `\u` at `at` starts an escape of an ASCII letter or digit.
 fn is_alphanumeric_escape_at(bytes: &[u8], at: usize) -> bool {
-    // Hot path (Go writes `\u0026` in most query strings): plain byte arithmetic.
-    let hex = |b: u8| (b as char).to_digit(16);
-    match bytes.get(at + 2..at + 6) {
-        Some([b'0', b'0', hi, lo]) => match (hex(*hi), hex(*lo)) {
-            (Some(h), Some(l)) => {
-                (h * 16 + l) < 0x80 && ((h * 16 + l) as u8).is_ascii_alphanumeric()
-            }
-            _ => false,
-        },
-        _ => false,
-    }
+    escaped_code_at(bytes, at)
+        .and_then(|code| u8::try_from(code).ok())
+        .is_some_and(|b| b.is_ascii_alphanumeric())
+}
+
+/// The code unit a `\uXXXX` escape starting at `at` writes, when its four hex digits are
+/// there. Plain byte arithmetic: it runs at most escapes of most lines (Go writes `\u0026` in
+/// query strings).
+fn escaped_code_at(bytes: &[u8], at: usize) -> Option<u32> {
+    bytes
+        .get(at + 2..at + 6)?
+        .iter()
+        .try_fold(0u32, |acc, &b| Some(acc * 16 + (b as char).to_digit(16)?))
 }
 
 /// Scan a one-line record for its verb without parsing it: the first `"verb":"..."` (raw
