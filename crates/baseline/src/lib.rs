@@ -69,7 +69,7 @@
 //! `observe` works on an in-memory write-back cache (tens of µs, mostly hashing), committed every
 //! `commit_every` observations without fsync and durably every `commit_interval_seconds` and
 //! at `flush`/`finish` (one fsync, ~20 ms). Measure with
-//! `cargo test -p jobwarden-baseline --release --test generated observe_throughput -- --ignored --nocapture`
+//! `cargo test -p jobwarden-baseline --release --test integration generated::observe_throughput -- --ignored --nocapture`
 //! (`JOBWARDEN_BENCH_MB`, default 128): it prints ns per event of the generated log.
 //!
 //! **`jobwarden baseline show [--namespace NS] [--cluster C] [--json]`**:

@@ -1,5 +1,5 @@
 //! Unit tests of the PSS evaluator; the conformance run over upstream's 4,537 fixtures lives in
-//! the manifest crate (`crates/manifest/tests/pss_conformance.rs`), which can read YAML.
+//! the manifest crate (`crates/manifest/tests/integration/pss_conformance.rs`), which can read YAML.
 
 use super::*;
 use serde_json::{Value, json};

@@ -2,7 +2,7 @@
 //! (which expands `List`s with a line per item) gives the same answers, and findings point at
 //! the binding's own line.
 
-mod common;
+use crate::common;
 
 use jobwarden_manifest::{Limits, load_paths};
 use jobwarden_rbac::{AccessQuery, Analysis, SourcedObject, SubjectPattern};

@@ -1,6 +1,6 @@
 //! Throughput of loading and PSS-judging a large generated manifest stream. Ignored by default
 //! (it is a measurement, not a check); run it with
-//! `cargo test --release -p jobwarden-manifest --test throughput -- --ignored --nocapture`
+//! `cargo test --release -p jobwarden-manifest --test integration throughput:: -- --ignored --nocapture`
 //! and `JOBWARDEN_BENCH_OBJECTS=N` to change the size (default 100,000 objects).
 
 use jobwarden_manifest::{Limits, load_str};

@@ -2,7 +2,7 @@
 //! CronJobs. Every answer of `who_can` is checked against the per-identity authorizer, and
 //! every subject of every binding that the authorizer allows must be in `who_can`.
 
-mod common;
+use crate::common;
 
 use jobwarden_rbac::{
     AccessPath, AccessQuery, Analysis, RequestAttributes, ResourceAttributes, Scope, SourcedObject,

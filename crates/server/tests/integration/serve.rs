@@ -1,6 +1,6 @@
 //! End-to-end tests: the real server over TLS on 127.0.0.1, a real HTTPS client.
 
-mod common;
+use crate::common;
 
 use common::{Auth, TOKEN, request};
 use serde_json::{Value, json};

@@ -1,6 +1,6 @@
 //! M1018 findings over the bootstrap policy and a small custom input.
 
-mod common;
+use crate::common;
 
 use jobwarden_rbac::{Analysis, DEFAULT_AUTHORISED, SourcedObject, SubjectPattern};
 use serde_json::json;

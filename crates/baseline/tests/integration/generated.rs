@@ -101,7 +101,7 @@ fn attacks_in_a_generated_log_are_new_against_a_learned_benign_one() {
     );
 }
 
-/// `cargo test -p jobwarden-baseline --release --test generated -- --ignored --nocapture`
+/// `cargo test -p jobwarden-baseline --release --test integration generated:: -- --ignored --nocapture`
 /// (size with `JOBWARDEN_BENCH_MB`, default 128): what the baseline adds to each event of the
 /// generated log — `Observation::from_event` on every event (the filter `hunt` would run), then
 /// `observe` on the batch writes, commits included — and `observe` alone on synthetic

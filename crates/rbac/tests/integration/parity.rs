@@ -1,7 +1,7 @@
 //! kubescape's RBAC-graph parity fixtures: every question's answer was recorded against a real
 //! kube-apiserver. Each is asked through the crate's authorizer and escalation checks.
 
-mod common;
+use crate::common;
 
 use jobwarden_rbac::{
     Analysis, PolicyRule, RequestAttributes, ResourceAttributes, RoleKind, SourcedObject, UserInfo,

@@ -1,7 +1,7 @@
 //! End-to-end tests of the baseline: learn a benign stream, judge new activity, survive
 //! restarts, refuse foreign and damaged files, serve readers while writing.
 
-mod common;
+use crate::common;
 
 use common::{Write, at, benign_stream};
 use jobwarden_baseline::{

@@ -2,7 +2,7 @@
 //! printed. Our answers must match, and every difference must be one where rbac-tool departs
 //! from the Kubernetes authorizer (explained by looking at the subject's own rules).
 
-mod common;
+use crate::common;
 
 use jobwarden_rbac::{
     AccessQuery, Analysis, Scope, SourcedObject, SubjectKind, SubjectRef, Target,

@@ -105,5 +105,5 @@ fn fifty_thousand_roles_and_bindings() {
     );
     assert!(answers.len() > 100 && schedule.len() > answers.len());
     // Timing is printed, not asserted: shared machines are noisy. The figure for the notes
-    // comes from `cargo test --release -p jobwarden-rbac --test scale -- --nocapture`.
+    // comes from `cargo test --release -p jobwarden-rbac --test integration scale:: -- --nocapture`.
 }

@@ -2,7 +2,7 @@
 //! restart. The server runs in a child process: this same test binary re-run with
 //! `JW_CRASH_CHILD_DIR` set, which makes `crash_child` serve instead of returning.
 
-mod common;
+use crate::common;
 
 use common::{Auth, try_request};
 use std::collections::BTreeSet;
@@ -48,8 +48,20 @@ fn crash_child() {
 fn spawn_child(dir: &Path) -> (Child, std::net::SocketAddr) {
     let _ = std::fs::remove_file(dir.join("addr"));
     let exe = std::env::current_exe().expect("test binary");
+    // The test's name as libtest knows it: its module path without the crate's name.
+    let module = module_path!().split_once("::").map_or("", |(_, rest)| rest);
+    let test_name = if module.is_empty() {
+        "crash_child".to_owned()
+    } else {
+        format!("{module}::crash_child")
+    };
     let mut child = Command::new(exe)
-        .args(["crash_child", "--exact", "--nocapture", "--test-threads=1"])
+        .args([
+            test_name.as_str(),
+            "--exact",
+            "--nocapture",
+            "--test-threads=1",
+        ])
         .env(CHILD_ENV, dir)
         .spawn()
         .expect("spawn child");

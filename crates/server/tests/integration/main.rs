@@ -1,0 +1,6 @@
+//! The integration tests of `server`, one binary: each module is one former test file.
+//! (One binary per crate keeps the build small: every test binary links the whole crate graph.)
+
+mod common;
+mod crash;
+mod serve;
