@@ -17,6 +17,8 @@ pub struct Summary {
     pub records: u64,
     /// Audit events read, by verb.
     pub events_by_verb: BTreeMap<String, u64>,
+    /// Audit events parsed in full; the others were ruled out by the prefilter and only counted.
+    pub events_parsed: u64,
     /// Audit events read, by input format.
     pub events_by_format: BTreeMap<String, u64>,
     /// Records skipped, by reason code.
@@ -75,6 +77,12 @@ pub fn write_summary(s: &Summary, out: &mut dyn Write) -> io::Result<()> {
     )?;
     if !s.events_by_verb.is_empty() {
         writeln!(out, "  by verb   {}", join_counts(&s.events_by_verb))?;
+        writeln!(
+            out,
+            "  parsed    {} audit event(s) in full, {} ruled out by the prefilter",
+            s.events_parsed,
+            s.events().saturating_sub(s.events_parsed)
+        )?;
     }
     if !s.events_by_format.is_empty() {
         writeln!(out, "  by source {}", join_counts(&s.events_by_format))?;

@@ -259,6 +259,7 @@ pub fn run(args: HuntArgs) -> anyhow::Result<Status> {
                     )
                 })
                 .collect(),
+            events_parsed: decode_stats.events_decoded,
             events_by_format: BTreeMap::new(),
             skipped_by_reason: skipped.clone(),
             error_examples: sink.error_examples.clone(),
