@@ -6,7 +6,7 @@
 //! error. Candidate lines and every multi-line document are decoded fully.
 
 use crate::error::{DecodeError, ErrorCode};
-use crate::prefilter::scan_verb;
+use crate::prefilter::{raw_verb, scan_verb_given};
 use crate::record::{RecordError, RecordText, Sink, decode_record};
 use crate::source::{Block, BlockContent, DocumentItem, OversizedLine};
 use crate::stats::DecodeStats;
@@ -137,11 +137,13 @@ fn decode_line(sink: &mut Sink<'_>, line: &[u8], line_no: u64, opts: &DecodeOpti
         sink.error(line_no, oversized_error(&note, opts.max_line_bytes));
         return;
     }
-    let verdict = opts.prefilter.verdict(line);
+    // The verb is read once, for the prefilter's choice of needles and for the count.
+    let raw_verb = raw_verb(line);
+    let verdict = opts.prefilter.verdict_for(line, raw_verb);
     if !verdict.candidate
         && line.first() == Some(&b'{')
         && line.last() == Some(&b'}')
-        && let Some(verb) = scan_verb(line)
+        && let Some(verb) = scan_verb_given(line, raw_verb)
     {
         sink.stats.events_prefiltered += 1;
         sink.stats.count_verb(verb, 1);

@@ -260,8 +260,14 @@ impl Prefilter {
     /// Whether `line` must be parsed, and whether the rules compiled into the prefilter may
     /// match its events.
     pub fn verdict(&self, line: &[u8]) -> Verdict {
+        self.verdict_for(line, None)
+    }
+
+    /// [`Prefilter::verdict`] for a line whose verb the caller has read already:
+    /// `raw_verb` is [`raw_verb`] of `line` (`None` makes the prefilter look for it).
+    pub fn verdict_for(&self, line: &[u8], raw_verb: Option<&[u8]>) -> Verdict {
         if let Some(req) = &self.requirements {
-            let found = with_lowercased(line, |lowered| req.verdict(lowered));
+            let found = with_lowercased(line, |lowered| req.verdict(lowered, raw_verb));
             if found.rules {
                 return found;
             }
@@ -838,20 +844,28 @@ impl VerbDispatch {
     /// The verdict on the lowercased line, by the plan for its first verb. `None` when the
     /// line's verb is unclear: spaced or escaped, or a later `"verb"` key differs (the first
     /// pass of a verb's searcher stops at each one to check).
-    fn verdict(&self, hay: &[u8]) -> Option<Verdict> {
+    ///
+    /// `raw_verb`, the raw line's first compact verb, saves looking for the key again. Any
+    /// verb taken for the line is sound: the searcher of a verb checks every `"verb"` key of
+    /// the lowercased line, a differently cased earlier one included, and gives up on a
+    /// mismatch. Only "no verb key at all" must come from the lowercased line itself.
+    fn verdict(&self, hay: &[u8], raw_verb: Option<&[u8]>) -> Option<Verdict> {
         static KEY: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new(VERB_KEY));
-        let (verb, plan) = match KEY.find(hay) {
-            // No verb key anywhere: no verb clause can hold.
-            None => (None, self.other),
-            Some(pos) => {
-                let verb = compact_verb_at(hay, pos)?;
-                let plan = self
-                    .verbs
-                    .iter()
-                    .find(|(v, _)| v.as_slice() == verb)
-                    .map_or(self.other, |(_, plan)| *plan);
-                (Some(verb), plan)
-            }
+        let verb = match raw_verb {
+            Some(verb) => Some(verb),
+            None => match KEY.find(hay) {
+                // No verb key anywhere: no verb clause can hold.
+                None => None,
+                Some(pos) => Some(compact_verb_at(hay, pos)?),
+            },
+        };
+        let plan = match verb {
+            None => self.other,
+            Some(verb) => self
+                .verbs
+                .iter()
+                .find(|(v, _)| v.as_slice() == verb)
+                .map_or(self.other, |(_, plan)| *plan),
         };
         match plan {
             // The verb clause's needle is on the line: nothing else is required.
@@ -881,9 +895,10 @@ struct Requirements {
 }
 
 impl Requirements {
-    /// The verdict on a lowercased line (see [`Searcher::verdict`]).
-    fn verdict(&self, hay: &[u8]) -> Verdict {
-        match self.by_verb.as_ref().and_then(|d| d.verdict(hay)) {
+    /// The verdict on a lowercased line (see [`Searcher::verdict`]); `raw_verb` as for
+    /// [`Prefilter::verdict_for`].
+    fn verdict(&self, hay: &[u8], raw_verb: Option<&[u8]>) -> Verdict {
+        match self.by_verb.as_ref().and_then(|d| d.verdict(hay, raw_verb)) {
             Some(verdict) => verdict,
             None => self.full.verdict(hay),
         }
@@ -924,9 +939,15 @@ thread_local! {
 fn with_lowercased<R>(line: &[u8], f: impl FnOnce(&[u8]) -> R) -> R {
     LOWERED.with(|buf| {
         let mut buf = buf.borrow_mut();
-        buf.clear();
-        buf.extend(line.iter().map(u8::to_ascii_lowercase));
-        f(buf.as_slice())
+        if buf.len() < line.len() {
+            buf.resize(line.len(), 0);
+        }
+        let lowered = buf.get_mut(..line.len()).unwrap_or_default();
+        // A zip of two slices is vectorised; `extend` over a mapped iterator was not.
+        for (to, from) in lowered.iter_mut().zip(line) {
+            *to = from.to_ascii_lowercase();
+        }
+        f(lowered)
     })
 }
 
@@ -959,10 +980,21 @@ fn escaped_code_at(bytes: &[u8], at: usize) -> Option<u32> {
 /// segment of a GKE `"methodName":"io.k8s....verb"`. Returns `None` when no plausible verb
 /// (1-32 ASCII letters) is found, so that the caller parses the line instead.
 pub fn scan_verb(line: &[u8]) -> Option<&str> {
+    scan_verb_given(line, raw_verb(line))
+}
+
+/// The value of the first compact `"verb":"` key of `line`, up to its closing quote (escapes
+/// included, unchecked).
+pub fn raw_verb(line: &[u8]) -> Option<&[u8]> {
     static RAW: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new(b"\"verb\":\""));
+    value_after(line, &RAW, b'"')
+}
+
+/// [`scan_verb`] when [`raw_verb`] of `line` is known.
+pub fn scan_verb_given<'a>(line: &'a [u8], raw_verb: Option<&'a [u8]>) -> Option<&'a str> {
     static ESCAPED: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new(b"\\\"verb\\\":\\\""));
     static METHOD: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new(b"\"methodName\":\""));
-    let value = value_after(line, &RAW, b'"')
+    let value = raw_verb
         .or_else(|| value_after(line, &ESCAPED, b'\\'))
         .or_else(|| {
             value_after(line, &METHOD, b'"')
@@ -1198,6 +1230,37 @@ mod tests {
         assert_eq!(clause_verb("\"verb\":\"get\""), Some("get"));
         assert_eq!(clause_verb("\"verb\":\"ge"), None);
         assert_eq!(clause_verb("\"verbs\":\"get\""), None);
+    }
+
+    #[test]
+    fn a_verb_read_by_the_caller_is_checked_against_every_verb_key() {
+        let p = sigma_like();
+        let given = |line: &[u8]| p.verdict_for(line, raw_verb(line)).candidate;
+        // Agrees with the prefilter's own reading of the verb on plain lines.
+        for line in [
+            &br#"{"verb":"create","objectRef":{"resource":"pods","namespace":"kube-system"}}"#[..],
+            br#"{"verb":"get","objectRef":{"resource":"pods","namespace":"kube-system"}}"#,
+            br#"{"verb":"get","objectRef":{"resource":"pods","namespace":"kube-system"},"requestObject":{"verb":"create"}}"#,
+        ] {
+            assert_eq!(given(line), p.is_candidate(line), "{}", String::from_utf8_lossy(line));
+        }
+        // The raw reading skips a differently cased or spaced first key; the verb's searcher
+        // still stops there and falls back to every requirement.
+        for line in [
+            &br#"{"VERB":"create","objectRef":{"resource":"pods","namespace":"kube-system"},"x":{"verb":"get"}}"#[..],
+            br#"{"verb" : "create","objectRef":{"resource":"pods","namespace":"kube-system"},"x":{"verb":"get"}}"#,
+            br#"{"verb":"GET","objectRef":{"resource":"pods","namespace":"kube-system"},"x":{"verb":"create"}}"#,
+        ] {
+            assert!(raw_verb(line).is_some());
+            assert!(given(line), "{}", String::from_utf8_lossy(line));
+        }
+        // A verb the caller names that the line's `"verb"` key does not have: every
+        // requirement counts, so a wrong reading cannot hide a match.
+        let line =
+            br#"{"verb":"create","objectRef":{"resource":"pods","namespace":"kube-system"}}"#;
+        assert!(p.verdict_for(line, Some(b"get")).candidate);
+        assert!(p.verdict_for(line, Some(b"watch")).candidate);
+        assert!(p.verdict_for(line, Some(b"Create")).candidate);
     }
 
     #[test]
