@@ -61,11 +61,7 @@ pub fn decode_block(block: &Block, opts: &DecodeOptions) -> BlockOutput {
     for err in &block.trailing_errors {
         sink.push_error(err.clone());
     }
-    BlockOutput {
-        events: sink.events,
-        errors: sink.errors,
-        stats: sink.stats,
-    }
+    sink.into_output()
 }
 
 /// Decode `bytes` as exactly one JSON record named `name` (an event, an `EventList`, a
@@ -78,11 +74,7 @@ pub fn decode_document(name: &str, bytes: &[u8], opts: &DecodeOptions) -> BlockO
     sink.stats.bytes = bytes.len() as u64;
     sink.stats.lines = (memchr::memchr_iter(b'\n', bytes).count() + 1) as u64;
     decode_record(&mut sink, RecordText { bytes, line: 1 });
-    BlockOutput {
-        events: sink.events,
-        errors: sink.errors,
-        stats: sink.stats,
-    }
+    sink.into_output()
 }
 
 fn oversized_error(note: &OversizedLine, limit: usize) -> RecordError {
@@ -146,7 +138,7 @@ fn decode_line(sink: &mut Sink<'_>, line: &[u8], line_no: u64, opts: &DecodeOpti
         && let Some(verb) = scan_verb_given(line, raw_verb)
     {
         sink.stats.events_prefiltered += 1;
-        sink.stats.count_verb(verb, 1);
+        sink.count_verb(verb);
         return;
     }
     // A line parsed although no needle asked for it (for a precise error) is unknown ground.

@@ -7,6 +7,7 @@
 //! decoded one by one at their own line.
 
 use crate::DecodedEvent;
+use crate::block::BlockOutput;
 use crate::error::{DecodeError, ErrorCode, RecordLocation};
 use crate::format::InputFormat;
 use crate::prefilter::{Prefilter, scan_verb};
@@ -209,7 +210,22 @@ pub(crate) struct Sink<'s> {
     /// [`Verdict::rules`](crate::Verdict::rules) of the record being decoded, given to its
     /// events; true unless the prefilter said otherwise.
     pub rules_may_match: bool,
+    /// Counts of the common verbs, added to `stats` by [`Sink::into_output`]: a map lookup
+    /// per line (string compares in a `BTreeMap`) was 2-3% of a run.
+    common_verbs: [u64; COMMON_VERBS.len()],
 }
+
+/// The verbs the apiserver writes most, counted in an array.
+const COMMON_VERBS: [&str; 8] = [
+    "get",
+    "list",
+    "watch",
+    "create",
+    "update",
+    "patch",
+    "delete",
+    "deletecollection",
+];
 
 impl<'s> Sink<'s> {
     pub(crate) fn new(source: &'s Arc<str>, format: InputFormat, prefilter: &'s Prefilter) -> Self {
@@ -221,6 +237,39 @@ impl<'s> Sink<'s> {
             errors: Vec::new(),
             stats: DecodeStats::default(),
             rules_may_match: true,
+            common_verbs: [0; COMMON_VERBS.len()],
+        }
+    }
+
+    /// Count one event with `verb`.
+    pub(crate) fn count_verb(&mut self, verb: &str) {
+        let slot = match verb {
+            "get" => 0,
+            "list" => 1,
+            "watch" => 2,
+            "create" => 3,
+            "update" => 4,
+            "patch" => 5,
+            "delete" => 6,
+            "deletecollection" => 7,
+            _ => return self.stats.count_verb(verb, 1),
+        };
+        if let Some(count) = self.common_verbs.get_mut(slot) {
+            *count += 1;
+        }
+    }
+
+    /// What was decoded, with every count in `stats`.
+    pub(crate) fn into_output(mut self) -> BlockOutput {
+        for (verb, &n) in COMMON_VERBS.iter().zip(&self.common_verbs) {
+            if n > 0 {
+                self.stats.count_verb(verb, n);
+            }
+        }
+        BlockOutput {
+            events: self.events,
+            errors: self.errors,
+            stats: self.stats,
         }
     }
 
@@ -256,7 +305,7 @@ impl<'s> Sink<'s> {
             return Some(true);
         };
         self.stats.events_prefiltered += 1;
-        self.stats.count_verb(verb, 1);
+        self.count_verb(verb);
         None
     }
 
@@ -265,7 +314,7 @@ impl<'s> Sink<'s> {
             event.cluster = cluster.map(str::to_string);
         }
         self.stats.events_decoded += 1;
-        self.stats.count_verb(&event.verb, 1);
+        self.count_verb(&event.verb);
         self.events.push(DecodedEvent {
             event,
             location: RecordLocation::new(self.source.clone(), line),
