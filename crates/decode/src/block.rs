@@ -135,7 +135,7 @@ fn decode_line(sink: &mut Sink<'_>, line: &[u8], line_no: u64, opts: &DecodeOpti
     if !verdict.candidate
         && line.first() == Some(&b'{')
         && line.last() == Some(&b'}')
-        && let Some(verb) = scan_verb_given(line, raw_verb)
+        && let Some(verb) = scan_verb_given(line, raw_verb.map(|v| v.value))
     {
         sink.stats.events_prefiltered += 1;
         sink.count_verb(verb);

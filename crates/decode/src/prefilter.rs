@@ -265,7 +265,7 @@ impl Prefilter {
 
     /// [`Prefilter::verdict`] for a line whose verb the caller has read already:
     /// `raw_verb` is [`raw_verb`] of `line` (`None` makes the prefilter look for it).
-    pub fn verdict_for(&self, line: &[u8], raw_verb: Option<&[u8]>) -> Verdict {
+    pub fn verdict_for(&self, line: &[u8], raw_verb: Option<RawVerb<'_>>) -> Verdict {
         if let Some(req) = &self.requirements {
             let found = with_lowercased(line, |lowered| req.verdict(lowered, raw_verb));
             if found.rules {
@@ -752,7 +752,13 @@ struct VerbDispatch {
     verbs: Vec<(Vec<u8>, VerbPlan)>,
     /// The plan for a line without a `"verb"` key, or with a verb no clause names.
     other: VerbPlan,
+    /// Per plan: a searcher whose first pass also stops at every `"verb"` key, to check that
+    /// each has the verb the plan was chosen by.
     searchers: Vec<Searcher>,
+    /// Per plan: the same needles without that check, for lines whose top-level verb is
+    /// known (see [`RawVerb::top_level`]); a nested `"verb"` key cannot change which rules
+    /// hold, and stopping at the line's own verb key cost a restart of the SIMD scan per line.
+    unchecked: Vec<Searcher>,
 }
 
 /// What a line with a known verb needs.
@@ -802,6 +808,7 @@ impl VerbDispatch {
         // dropped; identical sets share a searcher.
         let mut sets: Vec<Vec<Vec<Vec<String>>>> = Vec::new();
         let mut searchers = Vec::new();
+        let mut unchecked = Vec::new();
         let mut plan_for = |verb: Option<&str>| -> Result<VerbPlan, PrefilterError> {
             let mut set: Vec<Vec<Vec<String>>> = Vec::new();
             for (clauses, verb_clause) in requirements.iter().zip(&verb_clauses) {
@@ -826,6 +833,7 @@ impl VerbDispatch {
                 return Ok(VerbPlan::Search(at));
             }
             searchers.push(Searcher::new(needles, &set, true)?);
+            unchecked.push(Searcher::new(needles, &set, false)?);
             sets.push(set);
             Ok(VerbPlan::Search(searchers.len() - 1))
         };
@@ -838,6 +846,7 @@ impl VerbDispatch {
             verbs,
             other,
             searchers,
+            unchecked,
         }))
     }
 
@@ -849,25 +858,27 @@ impl VerbDispatch {
     /// verb taken for the line is sound: the searcher of a verb checks every `"verb"` key of
     /// the lowercased line, a differently cased earlier one included, and gives up on a
     /// mismatch. Only "no verb key at all" must come from the lowercased line itself.
-    fn verdict(&self, hay: &[u8], raw_verb: Option<&[u8]>) -> Option<Verdict> {
+    ///
+    /// A verb clause is only ever made from the event's own `verb` field (key context is
+    /// given to top-level audit fields alone). So when the raw verb is the line's top-level
+    /// key, in lowercase, it is the event's verb, and no other `"verb"` key needs checking.
+    fn verdict(&self, hay: &[u8], raw_verb: Option<RawVerb<'_>>) -> Option<Verdict> {
         static KEY: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new(VERB_KEY));
+        if let Some(known) = raw_verb.filter(|v| v.is_event_verb(hay)) {
+            return match self.plan_of(Some(known.value)) {
+                VerbPlan::Candidate => Some(Verdict::YES),
+                VerbPlan::Search(i) => self.unchecked.get(i).map(|s| s.verdict(hay)),
+            };
+        }
         let verb = match raw_verb {
-            Some(verb) => Some(verb),
+            Some(verb) => Some(verb.value),
             None => match KEY.find(hay) {
                 // No verb key anywhere: no verb clause can hold.
                 None => None,
                 Some(pos) => Some(compact_verb_at(hay, pos)?),
             },
         };
-        let plan = match verb {
-            None => self.other,
-            Some(verb) => self
-                .verbs
-                .iter()
-                .find(|(v, _)| v.as_slice() == verb)
-                .map_or(self.other, |(_, plan)| *plan),
-        };
-        match plan {
+        match self.plan_of(verb) {
             // The verb clause's needle is on the line: nothing else is required.
             VerbPlan::Candidate => Some(Verdict::YES),
             VerbPlan::Search(i) => {
@@ -877,6 +888,18 @@ impl VerbDispatch {
                     None => Some(searcher.verdict(hay)),
                 }
             }
+        }
+    }
+
+    /// The plan for lines whose verb is `verb` (`None`: no verb key).
+    fn plan_of(&self, verb: Option<&[u8]>) -> VerbPlan {
+        match verb {
+            None => self.other,
+            Some(verb) => self
+                .verbs
+                .iter()
+                .find(|(v, _)| v.as_slice() == verb)
+                .map_or(self.other, |(_, plan)| *plan),
         }
     }
 }
@@ -897,7 +920,7 @@ struct Requirements {
 impl Requirements {
     /// The verdict on a lowercased line (see [`Searcher::verdict`]); `raw_verb` as for
     /// [`Prefilter::verdict_for`].
-    fn verdict(&self, hay: &[u8], raw_verb: Option<&[u8]>) -> Verdict {
+    fn verdict(&self, hay: &[u8], raw_verb: Option<RawVerb<'_>>) -> Verdict {
         match self.by_verb.as_ref().and_then(|d| d.verdict(hay, raw_verb)) {
             Some(verdict) => verdict,
             None => self.full.verdict(hay),
@@ -980,14 +1003,47 @@ fn escaped_code_at(bytes: &[u8], at: usize) -> Option<u32> {
 /// segment of a GKE `"methodName":"io.k8s....verb"`. Returns `None` when no plausible verb
 /// (1-32 ASCII letters) is found, so that the caller parses the line instead.
 pub fn scan_verb(line: &[u8]) -> Option<&str> {
-    scan_verb_given(line, raw_verb(line))
+    scan_verb_given(line, raw_verb(line).map(|v| v.value))
 }
 
-/// The value of the first compact `"verb":"` key of `line`, up to its closing quote (escapes
-/// included, unchecked).
-pub fn raw_verb(line: &[u8]) -> Option<&[u8]> {
+/// The first compact `"verb":"` key of a line (see [`raw_verb`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RawVerb<'a> {
+    /// Its value, up to the closing quote (escapes included, unchecked).
+    pub value: &'a [u8],
+    /// Where the key starts in the line.
+    pub key_at: usize,
+}
+
+impl RawVerb<'_> {
+    /// The line (or its lowercased copy) opens with `{` and has no other `{` or `[` before
+    /// the key: the key belongs to the line's top-level object. (In valid JSON `"verb":"` is
+    /// always a key, since a string cannot hold an unescaped quote; a brace inside an earlier
+    /// string only makes this false, which is safe.)
+    pub fn top_level(&self, line: &[u8]) -> bool {
+        line.first() == Some(&b'{')
+            && memchr::memchr2(b'{', b'[', line.get(1..self.key_at).unwrap_or_default()).is_none()
+    }
+
+    /// The event's own verb as the rules compare it: a top-level key with a lowercase value
+    /// without escapes. (The rules' verb needles are lowercase; another spelling is left to
+    /// the checked search, which falls back to every requirement.)
+    fn is_event_verb(&self, line: &[u8]) -> bool {
+        !self
+            .value
+            .iter()
+            .any(|b| b.is_ascii_uppercase() || *b == b'\\')
+            && self.top_level(line)
+    }
+}
+
+/// The first compact `"verb":"` key of `line`, with its value.
+pub fn raw_verb(line: &[u8]) -> Option<RawVerb<'_>> {
     static RAW: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new(b"\"verb\":\""));
-    value_after(line, &RAW, b'"')
+    let key = RAW.find(line)?;
+    let rest = line.get(key + RAW.needle().len()..)?;
+    let value = rest.get(..memchr::memchr(b'"', rest)?)?;
+    Some(RawVerb { value, key_at: key })
 }
 
 /// [`scan_verb`] when [`raw_verb`] of `line` is known.
@@ -1236,18 +1292,26 @@ mod tests {
     fn a_verb_read_by_the_caller_is_checked_against_every_verb_key() {
         let p = sigma_like();
         let given = |line: &[u8]| p.verdict_for(line, raw_verb(line)).candidate;
-        // Agrees with the prefilter's own reading of the verb on plain lines.
+        let create_pod =
+            br#"{"verb":"create","objectRef":{"resource":"pods","namespace":"kube-system"}}"#;
+        let get_pod =
+            br#"{"verb":"get","objectRef":{"resource":"pods","namespace":"kube-system"}}"#;
+        let read = raw_verb(create_pod).expect("a verb");
+        assert_eq!(read.value, b"create");
+        assert!(read.top_level(create_pod));
+        assert!(given(create_pod));
+        assert!(!given(get_pod));
+        // A top-level verb is the event's verb: a nested `"verb"` key (a SubjectAccessReview
+        // body) cannot make a verb clause hold, since verb clauses come from the event's own
+        // field. Without the top-level reading, the prefilter checks every key instead.
+        let nested = br#"{"verb":"get","objectRef":{"resource":"pods","namespace":"kube-system"},"requestObject":{"verb":"create"}}"#;
+        assert!(!given(nested));
+        assert!(p.is_candidate(nested));
+        // A first key inside a nested object, or after a brace, is not taken as the event's:
+        // every `"verb"` key is checked and a mismatch falls back to every requirement.
         for line in [
-            &br#"{"verb":"create","objectRef":{"resource":"pods","namespace":"kube-system"}}"#[..],
-            br#"{"verb":"get","objectRef":{"resource":"pods","namespace":"kube-system"}}"#,
-            br#"{"verb":"get","objectRef":{"resource":"pods","namespace":"kube-system"},"requestObject":{"verb":"create"}}"#,
-        ] {
-            assert_eq!(given(line), p.is_candidate(line), "{}", String::from_utf8_lossy(line));
-        }
-        // The raw reading skips a differently cased or spaced first key; the verb's searcher
-        // still stops there and falls back to every requirement.
-        for line in [
-            &br#"{"VERB":"create","objectRef":{"resource":"pods","namespace":"kube-system"},"x":{"verb":"get"}}"#[..],
+            &br#"{"x":{"verb":"get"},"verb":"create","objectRef":{"resource":"pods","namespace":"kube-system"}}"#[..],
+            br#"{"VERB":"create","objectRef":{"resource":"pods","namespace":"kube-system"},"x":{"verb":"get"}}"#,
             br#"{"verb" : "create","objectRef":{"resource":"pods","namespace":"kube-system"},"x":{"verb":"get"}}"#,
             br#"{"verb":"GET","objectRef":{"resource":"pods","namespace":"kube-system"},"x":{"verb":"create"}}"#,
         ] {
@@ -1256,11 +1320,11 @@ mod tests {
         }
         // A verb the caller names that the line's `"verb"` key does not have: every
         // requirement counts, so a wrong reading cannot hide a match.
-        let line =
-            br#"{"verb":"create","objectRef":{"resource":"pods","namespace":"kube-system"}}"#;
-        assert!(p.verdict_for(line, Some(b"get")).candidate);
-        assert!(p.verdict_for(line, Some(b"watch")).candidate);
-        assert!(p.verdict_for(line, Some(b"Create")).candidate);
+        // (Read at a position where no key starts, so not taken as the top-level verb.)
+        let wrong = |value: &'static [u8]| Some(RawVerb { value, key_at: 30 });
+        assert!(p.verdict_for(create_pod, wrong(b"get")).candidate);
+        assert!(p.verdict_for(create_pod, wrong(b"watch")).candidate);
+        assert!(p.verdict_for(create_pod, wrong(b"Create")).candidate);
     }
 
     #[test]
