@@ -40,7 +40,7 @@ impl BlockOutput {
 /// their outputs concatenated in block order.
 pub fn decode_block(block: &Block, opts: &DecodeOptions) -> BlockOutput {
     let mut sink = Sink::new(&block.source, block.format, &opts.prefilter);
-    sink.stats.lines = block.line_count;
+    sink.stats.lines = block.line_count.unwrap_or(0);
     sink.stats.bytes = block.byte_count;
     match &block.content {
         BlockContent::Lines(data) => decode_lines(&mut sink, block, data, opts),
@@ -105,6 +105,10 @@ fn decode_lines(sink: &mut Sink<'_>, block: &Block, data: &[u8], opts: &DecodeOp
     }
     if start < data.len() {
         handle(sink, data.get(start..).unwrap_or_default(), line_no);
+        line_no += 1;
+    }
+    if block.line_count.is_none() {
+        sink.stats.lines = line_no - block.first_line;
     }
     // Notes whose placeholder is not in the data (the source ended inside the long line).
     for note in oversized {

@@ -177,8 +177,9 @@ pub struct Block {
     pub format: InputFormat,
     /// The 1-based number of the block's first line.
     pub first_line: u64,
-    /// How many lines the block covers.
-    pub line_count: u64,
+    /// How many lines the block covers; `None` when the reader left the count to the
+    /// decoder (see [`SourceBlocks::count_lines_in_decoder`]).
+    pub line_count: Option<u64>,
     /// How many (decompressed) bytes the block covers.
     pub byte_count: u64,
     /// The data.
@@ -331,6 +332,9 @@ pub struct SourceBlocks {
     max_line_bytes: usize,
     max_record_bytes: usize,
     next_line: u64,
+    /// Lines framing: count each block's lines before handing it out (else the consumer
+    /// reports them, see [`SourceBlocks::count_lines_in_decoder`]).
+    count_lines: bool,
     done: bool,
     /// Lines framing: bytes read but not yet handed out (a partial last line).
     carry: Vec<u8>,
@@ -420,12 +424,32 @@ impl SourceBlocks {
             max_line_bytes: opts.max_line_bytes.max(1),
             max_record_bytes: opts.max_record_bytes.max(1),
             next_line: 1,
+            count_lines: true,
             done: false,
             carry: Vec::new(),
             pool: Arc::default(),
             skipping: None,
             doc: DocScanner::default(),
         })
+    }
+
+    /// For a consumer that decodes each block before it asks for the next (one thread): the
+    /// reader does not count a `Lines` block's lines, which was a pass over every byte of its
+    /// own; [`decode_block`](crate::decode_block) counts them as it splits the lines, and the
+    /// consumer passes that count back with [`SourceBlocks::lines_decoded`] so that the next
+    /// block is numbered from the right line.
+    pub fn count_lines_in_decoder(mut self) -> Self {
+        self.count_lines = false;
+        self
+    }
+
+    /// The number of lines the consumer found in the block it was last given (the
+    /// `stats.lines` of its [`BlockOutput`](crate::BlockOutput)); only heeded after
+    /// [`SourceBlocks::count_lines_in_decoder`].
+    pub fn lines_decoded(&mut self, lines: u64) {
+        if !self.count_lines {
+            self.next_line += lines;
+        }
     }
 
     /// How the source is framed.
@@ -479,7 +503,7 @@ impl SourceBlocks {
     fn make_block(
         &self,
         first_line: u64,
-        line_count: u64,
+        line_count: Option<u64>,
         byte_count: u64,
         content: BlockContent,
     ) -> Block {
@@ -546,10 +570,10 @@ impl SourceBlocks {
                 if buf.is_empty() && trailing.is_empty() && oversized.is_empty() {
                     return None;
                 }
-                let mut lines = memchr::memchr_iter(b'\n', &buf).count() as u64;
-                if buf.last().is_some_and(|&b| b != b'\n') {
-                    lines += 1;
-                }
+                let lines = self.count_lines.then(|| {
+                    let newlines = memchr::memchr_iter(b'\n', &buf).count() as u64;
+                    newlines + u64::from(buf.last().is_some_and(|&b| b != b'\n'))
+                });
                 let mut block = self.make_block(
                     self.next_line,
                     lines,
@@ -558,7 +582,7 @@ impl SourceBlocks {
                 );
                 block.oversized = oversized;
                 block.trailing_errors = trailing;
-                self.next_line += lines;
+                self.next_line += lines.unwrap_or(0);
                 return Some(block);
             }
             match memchr::memrchr(b'\n', &buf) {
@@ -566,7 +590,9 @@ impl SourceBlocks {
                     self.carry
                         .extend_from_slice(buf.get(pos + 1..).unwrap_or_default());
                     buf.truncate(pos + 1);
-                    let lines = memchr::memchr_iter(b'\n', &buf).count() as u64;
+                    let lines = self
+                        .count_lines
+                        .then(|| memchr::memchr_iter(b'\n', &buf).count() as u64);
                     let mut block = self.make_block(
                         self.next_line,
                         lines,
@@ -574,7 +600,7 @@ impl SourceBlocks {
                         BlockContent::Lines(buf),
                     );
                     block.oversized = oversized;
-                    self.next_line += lines;
+                    self.next_line += lines.unwrap_or(0);
                     return Some(block);
                 }
                 None if buf.len() > self.max_line_bytes => {
@@ -640,8 +666,12 @@ impl SourceBlocks {
         if items.is_empty() && trailing.is_empty() && newlines == 0 {
             return None;
         }
-        let mut block =
-            self.make_block(first_line, newlines, bytes, BlockContent::Documents(items));
+        let mut block = self.make_block(
+            first_line,
+            Some(newlines),
+            bytes,
+            BlockContent::Documents(items),
+        );
         block.trailing_errors = trailing;
         self.next_line += newlines;
         Some(block)

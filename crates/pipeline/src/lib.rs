@@ -137,8 +137,13 @@ pub fn run(
         for src in &sources {
             match SourceBlocks::open(src, &options.decode) {
                 Ok(blocks) => {
-                    for block in blocks {
+                    // One thread decodes each block before reading the next, so the lines
+                    // are counted once, as the decoder splits them.
+                    let mut blocks = blocks.count_lines_in_decoder();
+                    while let Some(block) = blocks.next() {
                         let out = decode_block(&block, &options.decode);
+                        blocks.lines_decoded(out.stats.lines);
+                        drop(block);
                         feeder.feed(out, &mut stats.decode);
                     }
                 }

@@ -529,7 +529,7 @@ fn blocks_decode_independently_and_merge_in_order() {
     let mut expected_first = 1;
     for block in &blocks {
         assert_eq!(block.first_line, expected_first);
-        expected_first += block.line_count;
+        expected_first += block.line_count.expect("counted by the reader");
     }
     let outputs: Vec<BlockOutput> = std::thread::scope(|scope| {
         let handles: Vec<_> = blocks
@@ -551,6 +551,61 @@ fn blocks_decode_independently_and_merge_in_order() {
     assert_eq!(sequential.errors.len(), 6);
     assert_eq!(sequential.stats.lines, 300);
     assert_eq!(sequential.stats.events(), 294);
+}
+
+/// Decode `input` one block at a time with the lines counted by the decoder: every event,
+/// error and count as with the reader counting.
+fn decoded_with_lines_counted_by_the_decoder(input: &[u8], opts: &DecodeOptions) -> BlockOutput {
+    let source = Source::memory("m.log", input);
+    let mut blocks = SourceBlocks::open(&source, opts)
+        .expect("open")
+        .count_lines_in_decoder();
+    let mut all = BlockOutput::default();
+    while let Some(block) = blocks.next() {
+        assert_eq!(block.line_count, None);
+        let out = decode_block(&block, opts);
+        blocks.lines_decoded(out.stats.lines);
+        all.stats.merge(&out.stats);
+        all.events.extend(out.events);
+        all.errors.extend(out.errors);
+    }
+    all
+}
+
+#[test]
+fn lines_counted_by_the_decoder_number_like_the_reader() {
+    // Blank lines, a bad line, an oversized line, and no newline at the end.
+    let long = format!("{{\"x\":\"{}\"}}", "a".repeat(700));
+    let mut input = String::new();
+    for i in 0..120 {
+        match i % 9 {
+            0 => input.push_str(CRONJOB_CREATE),
+            3 => input.push_str("bad"),
+            5 => {}
+            7 => input.push_str(&long),
+            _ => input.push_str(POD_GET),
+        }
+        input.push('\n');
+    }
+    input.push_str(CRONJOB_CREATE);
+    for block_bytes in [64, 700, 1500, 4096, 1 << 20] {
+        let opts = DecodeOptions {
+            block_bytes,
+            max_line_bytes: 600,
+            ..DecodeOptions::default()
+        };
+        let counted = decode_bytes("m.log", input.as_bytes(), &opts);
+        let lazy = decoded_with_lines_counted_by_the_decoder(input.as_bytes(), &opts);
+        assert_eq!(lines(&lazy), lines(&counted), "block {block_bytes}");
+        assert_eq!(codes(&lazy), codes(&counted), "block {block_bytes}");
+        assert_eq!(lazy.stats.lines, 121, "block {block_bytes}");
+        assert_eq!(lazy.stats.lines, counted.stats.lines, "block {block_bytes}");
+        assert_eq!(
+            lazy.stats.events(),
+            counted.stats.events(),
+            "block {block_bytes}"
+        );
+    }
 }
 
 #[test]
