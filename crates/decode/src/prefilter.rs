@@ -169,6 +169,7 @@ impl Prefilter {
         always: &[S],
         requirements: &[Vec<Vec<String>>],
     ) -> Result<Self, PrefilterError> {
+        let (plain_given, always_given) = (plain, always);
         let plain: Vec<String> = plain
             .iter()
             .map(|n| n.as_ref().to_ascii_lowercase())
@@ -205,8 +206,22 @@ impl Prefilter {
             plain: &plain,
             always: &always,
         };
+        // As given, for searches over raw lines: the wrappers and batch framing these mark
+        // are recognised by their exact spelling, and the built-in pack's needles are
+        // case-sensitive without Sigma rules too.
+        let plain_as_given: Vec<String> =
+            plain_given.iter().map(|n| n.as_ref().to_string()).collect();
+        let mut always_as_given: Vec<String> = always_given
+            .iter()
+            .map(|n| n.as_ref().to_string())
+            .collect();
+        always_as_given.extend(STRUCTURAL_NEEDLES.iter().map(|n| n.to_string()));
+        let raw_needles = Needles {
+            plain: &plain_as_given,
+            always: &always_as_given,
+        };
         let full = Searcher::new(needles_of, &lowered, false)?;
-        let by_verb = VerbDispatch::new(needles_of, &lowered)?;
+        let by_verb = VerbDispatch::new(needles_of, raw_needles, &lowered)?;
         let mut needles = always;
         needles.extend(plain.iter().cloned());
         needles.extend(lowered.iter().filter_map(|r| r.first()).flatten().cloned());
@@ -267,7 +282,10 @@ impl Prefilter {
     /// `raw_verb` is [`raw_verb`] of `line` (`None` makes the prefilter look for it).
     pub fn verdict_for(&self, line: &[u8], raw_verb: Option<RawVerb<'_>>) -> Verdict {
         if let Some(req) = &self.requirements {
-            let found = with_lowercased(line, |lowered| req.verdict(lowered, raw_verb));
+            let found = match req.verdict_on_raw(line, raw_verb) {
+                Some(found) => found,
+                None => with_lowercased(line, |lowered| req.verdict(lowered, raw_verb)),
+            };
             if found.rules {
                 return found;
             }
@@ -445,8 +463,18 @@ impl KeyedNeedle {
             while j > 0 && hay.get(j - 1).copied().is_some_and(is_json_space) {
                 j -= 1;
             }
-            hay.get(..j).is_some_and(|before| before.ends_with(key))
+            // Either case: the same on a lowercased line, and right on a raw one.
+            j.checked_sub(key.len())
+                .and_then(|start| hay.get(start..j))
+                .is_some_and(|before| before.eq_ignore_ascii_case(key))
         }
+    }
+
+    /// The needle matches the same on a raw line as on its lowercased copy: the part scanned
+    /// and checked byte for byte (the value) holds no ASCII letter, and the key, if any, is
+    /// compared in either case.
+    fn reads_the_same_raw(&self) -> bool {
+        !self.by_key && !self.half.iter().any(u8::is_ascii_alphabetic)
     }
 
     /// Does the needle occur anywhere in `hay`?
@@ -772,6 +800,10 @@ struct VerbDispatch {
     /// known (see [`RawVerb::top_level`]); a nested `"verb"` key cannot change which rules
     /// hold, and stopping at the line's own verb key cost a restart of the SIMD scan per line.
     unchecked: Vec<Searcher>,
+    /// Per plan: when every requirement needle of the plan reads the same on a raw line
+    /// (digits, such as a status code), the unchecked search over the raw line, with the
+    /// plain and always needles as given: no lowercased copy is made for such lines.
+    raw: Vec<Option<Searcher>>,
 }
 
 /// What a line with a known verb needs.
@@ -795,6 +827,7 @@ impl VerbDispatch {
     /// `None` when no requirement has a verb clause (the full set is all there is).
     fn new(
         needles: Needles<'_>,
+        raw_needles: Needles<'_>,
         requirements: &[Vec<Vec<String>>],
     ) -> Result<Option<VerbDispatch>, PrefilterError> {
         // Each requirement's first verb clause: its index and verbs.
@@ -822,6 +855,7 @@ impl VerbDispatch {
         let mut sets: Vec<Vec<Vec<Vec<String>>>> = Vec::new();
         let mut searchers = Vec::new();
         let mut unchecked = Vec::new();
+        let mut raw = Vec::new();
         let mut plan_for = |verb: Option<&str>| -> Result<VerbPlan, PrefilterError> {
             let mut set: Vec<Vec<Vec<String>>> = Vec::new();
             for (clauses, verb_clause) in requirements.iter().zip(&verb_clauses) {
@@ -847,6 +881,16 @@ impl VerbDispatch {
             }
             searchers.push(Searcher::new(needles, &set, true)?);
             unchecked.push(Searcher::new(needles, &set, false)?);
+            let same_raw = set
+                .iter()
+                .flatten()
+                .flatten()
+                .all(|n| KeyedNeedle::new(n).reads_the_same_raw());
+            raw.push(if same_raw {
+                Some(Searcher::new(raw_needles, &set, false)?)
+            } else {
+                None
+            });
             sets.push(set);
             Ok(VerbPlan::Search(searchers.len() - 1))
         };
@@ -860,6 +904,7 @@ impl VerbDispatch {
             other,
             searchers,
             unchecked,
+            raw,
         }))
     }
 
@@ -904,6 +949,18 @@ impl VerbDispatch {
         }
     }
 
+    /// The verdict on the raw `line` whose top-level verb is `verb`, when its plan needs no
+    /// lowercased copy; `None` otherwise.
+    fn verdict_on_raw(&self, line: &[u8], verb: RawVerb<'_>) -> Option<Verdict> {
+        if !verb.is_event_verb(line) {
+            return None;
+        }
+        match self.plan_of(Some(verb.value)) {
+            VerbPlan::Candidate => Some(Verdict::YES),
+            VerbPlan::Search(i) => self.raw.get(i)?.as_ref().map(|s| s.verdict(line)),
+        }
+    }
+
     /// The plan for lines whose verb is `verb` (`None`: no verb key).
     fn plan_of(&self, verb: Option<&[u8]>) -> VerbPlan {
         match verb {
@@ -931,6 +988,11 @@ struct Requirements {
 }
 
 impl Requirements {
+    /// The verdict on a raw line, when its verb's plan needs no lowercased copy.
+    fn verdict_on_raw(&self, line: &[u8], raw_verb: Option<RawVerb<'_>>) -> Option<Verdict> {
+        self.by_verb.as_ref()?.verdict_on_raw(line, raw_verb?)
+    }
+
     /// The verdict on a lowercased line (see [`Searcher::verdict`]); `raw_verb` as for
     /// [`Prefilter::verdict_for`].
     fn verdict(&self, hay: &[u8], raw_verb: Option<RawVerb<'_>>) -> Verdict {
@@ -1338,6 +1400,69 @@ mod tests {
         assert!(p.verdict_for(create_pod, wrong(b"get")).candidate);
         assert!(p.verdict_for(create_pod, wrong(b"watch")).candidate);
         assert!(p.verdict_for(create_pod, wrong(b"Create")).candidate);
+    }
+
+    #[test]
+    fn lines_whose_verb_needs_only_digits_are_searched_raw() {
+        let p = sigma_like();
+        let req = p.requirements.as_ref().expect("requirements");
+        let raw = |line: &[u8]| req.verdict_on_raw(line, raw_verb(line));
+        // `get` lines need only the status-code rule (digits) and the plain and always
+        // needles: no lowercased copy.
+        let denied = br#"{"verb":"get","responseStatus":{"code":403}}"#;
+        assert_eq!(raw(denied), Some(Verdict::YES));
+        assert!(p.verdict(denied).rules);
+        // Keys compare in either case, as on the lowercased copy.
+        assert_eq!(
+            raw(br#"{"verb":"get","responseStatus":{"CODE" : 403}}"#),
+            Some(Verdict::YES)
+        );
+        let allowed = br#"{"verb":"get","responseStatus":{"code":200}}"#;
+        assert_eq!(raw(allowed).map(|v| v.candidate), Some(false));
+        // The plain and always needles match as given: as without Sigma rules, and as the
+        // decoder recognises what they mark.
+        let plain = br#"{"verb":"get","objectRef":{"resource":"jobs"}}"#;
+        assert_eq!(
+            raw(plain),
+            Some(Verdict {
+                candidate: true,
+                rules: false
+            })
+        );
+        let shouted = br#"{"verb":"get","objectRef":{"resource":"JOBS"}}"#;
+        assert_eq!(raw(shouted).map(|v| v.candidate), Some(false));
+        assert!(!Prefilter::batch().is_candidate(shouted));
+        assert_eq!(
+            raw(br#"{"verb":"get","message":"{\"verb\":\"create\"}"}"#),
+            Some(Verdict::YES)
+        );
+        // An escaped digit still makes a candidate (checked on the raw line after).
+        assert!(p.is_candidate(br#"{"verb":"get","responseStatus":{"code":"\u0034\u00303"}}"#));
+        assert!(
+            p.verdict_for(
+                br#"{"verb":"get","responseStatus":{"code":"\u0034\u00303"}}"#,
+                raw_verb(br#"{"verb":"get","responseStatus":{"code":"\u0034\u00303"}}"#)
+            )
+            .candidate
+        );
+        // Other verbs' plans hold letters (`"resource":"secrets"`): lowercased as before.
+        assert_eq!(
+            raw(br#"{"verb":"delete","objectRef":{"resource":"secrets"}}"#),
+            None
+        );
+        // So do lines whose verb is not certain.
+        assert_eq!(
+            raw(br#"{"x":{},"verb":"get","responseStatus":{"code":403}}"#),
+            None
+        );
+        assert_eq!(
+            raw(br#"{"verb":"GET","responseStatus":{"code":403}}"#),
+            None
+        );
+        let needle = KeyedNeedle::new("\"code\":403");
+        assert!(needle.reads_the_same_raw());
+        assert!(!KeyedNeedle::new("\"resource\":\"secrets\"").reads_the_same_raw());
+        assert!(!KeyedNeedle::new("\"code\":4").reads_the_same_raw());
     }
 
     #[test]
