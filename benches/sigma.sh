@@ -88,15 +88,36 @@ note() {
     worst[$1]="$(awk -v s="$2" -v w="${worst[$1]:-}" 'BEGIN { print (w == "" || s > w) ? s : w }')"
 }
 
+# children_cpu: CPU seconds (user + system) used so far by finished child processes. CPU time
+# does not count the time a run waits for a core that other jobs on this shared machine hold.
+# (`times` must run in this shell, not in a `$(...)` subshell, which has no children yet.)
+declare -A cpu_times
+cpu_now=0
+read_children_cpu() {
+    times >"$work/times.txt"
+    cpu_now="$(awk 'NR == 2 {
+        total = 0
+        for (f = 1; f <= 2; f++) { split($f, p, "m"); sub("s", "", p[2]); total += p[1] * 60 + p[2] }
+        printf "%.3f", total
+    }' "$work/times.txt")"
+}
+cpu_note() {
+    cpu_times[$1]="${cpu_times[$1]:-} $(awk -v a="$2" -v b="$3" 'BEGIN { printf "%.3f", b - a }')"
+}
+
 # run LABEL ARGS...: runs hunt once and notes its time; leaves its alerts in $work.
 run() {
     local label="$1"
     shift
     local out="$work/alerts-$label.jsonl" err="$work/stderr-$label.txt"
-    local start end status=0
+    local start end cpu_start status=0
+    read_children_cpu
+    cpu_start="$cpu_now"
     start="$(date +%s.%N)"
     "$jobwarden" hunt -j 1 --format jsonl "$@" "$log" >"$out" 2>"$err" || status=$?
     end="$(date +%s.%N)"
+    read_children_cpu
+    cpu_note "$label" "$cpu_start" "$cpu_now"
     # hunt may exit 1 when alerts are found (--fail-on); only a crash or bad input is fatal.
     if ((status > 1)); then
         echo "error: hunt ($label) exited with $status; stderr:" >&2
@@ -108,11 +129,15 @@ run() {
 
 # reference_run: runs the reference engine once and notes its time; sets ref_line.
 reference_run() {
-    local start end
+    local start end cpu_start
+    read_children_cpu
+    cpu_start="$cpu_now"
     start="$(date +%s.%N)"
     ref_line="$("$reference" "$rules" "$log")"
     ref_line="${ref_line%%$'\n'*}"
     end="$(date +%s.%N)"
+    read_children_cpu
+    cpu_note reference "$cpu_start" "$cpu_now"
     note reference "$(awk -v a="$start" -v b="$end" 'BEGIN { printf "%.3f", b - a }')"
 }
 
@@ -170,5 +195,14 @@ if [[ -n "$reference" ]]; then
         m = (n % 2) ? q[(n + 1) / 2] : (q[n / 2] + q[n / 2 + 1]) / 2
         printf "per round: built-in+sigma is %.1fx rsigma-eval (median of %d rounds; %.1f-%.1fx), i.e. %.1fx Chainsaw as estimated (target 15x: %s)\n",
             m, n, q[1], q[n], m * 123 / 57, (m * 123 / 57 >= 15) ? "met" : "NOT met"
+    }'
+    awk -v s="${cpu_times[builtin+sigma]}" -v r="${cpu_times[reference]}" -v n_b="$bytes" 'BEGIN {
+        n = split(s, js, " "); split(r, rs, " ")
+        for (i = 1; i <= n; i++) q[i] = (js[i] > 0) ? rs[i] / js[i] : 0
+        for (i = 1; i <= n; i++) for (j = i + 1; j <= n; j++) if (q[j] < q[i]) { t = q[i]; q[i] = q[j]; q[j] = t }
+        m = (n % 2) ? q[(n + 1) / 2] : (q[n / 2] + q[n / 2 + 1]) / 2
+        b = js[1]; for (i = 2; i <= n; i++) if (js[i] < b) b = js[i]
+        printf "cpu time: built-in+sigma best %.3f s (%.1f MB/s of CPU); per round %.1fx rsigma-eval (median; %.1f-%.1fx), i.e. %.1fx Chainsaw as estimated\n",
+            b, n_b / 1e6 / b, m, q[1], q[n], m * 123 / 57
     }'
 fi
