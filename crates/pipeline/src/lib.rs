@@ -413,8 +413,8 @@ fn run_parallel(
     stats: &mut DecodeStats,
 ) {
     let threads = options.threads.max(2);
-    // One waiting block per decoder keeps them busy; each more is 2 MB of resident memory
-    // (measured: `threads * 2` cost 3-4 MB of peak RSS at -j2 and no speed).
+    // One waiting block per decoder keeps them busy; each more is a block of resident memory
+    // (measured with 2 MB blocks: `threads * 2` cost 3-4 MB of peak RSS at -j2 and no speed).
     let (work_tx, work_rx) = bounded::<Work>(threads);
     let (done_tx, done_rx) = bounded::<Done>(threads * 2);
     std::thread::scope(|scope| {
