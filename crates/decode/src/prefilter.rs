@@ -50,7 +50,12 @@ fn opens_as_batch(line: &[u8]) -> bool {
         return false;
     };
     let rest = rest.trim_ascii_start();
-    BATCH_FIRST_KEYS.iter().any(|key| rest.starts_with(key))
+    // Most lines open with `"kind"` or `"apiVersion"`: one byte rules them out before the
+    // key compares (five `memcmp` calls a line were 2-3% of a run).
+    let first = rest.get(1).copied();
+    BATCH_FIRST_KEYS
+        .iter()
+        .any(|key| key.get(1).copied() == first && rest.starts_with(key))
 }
 
 /// Decides which lines are worth a full parse. Cheap to clone (the automaton is shared).
