@@ -6,7 +6,8 @@
 //! [`Detector`], delivers the alerts and then writes `checkpoint.json`: the spool offset
 //! processed, the alert file's length and `done.ids`' length. On start, anything past the
 //! checkpoint in the alert file and `done.ids` is cut off and the spool is replayed from the
-//! checkpoint, so an acknowledged event is never lost and never alerts twice.
+//! checkpoint, so an acknowledged event is never lost and never alerts twice. A checkpoint is
+//! also written at start, before anything is processed, so that this holds on a first start.
 
 use crate::metrics::Metrics;
 use crate::settings::FsyncPolicy;
@@ -472,6 +473,16 @@ impl Worker {
         metrics: Arc<Metrics>,
     ) -> Result<Worker, SpoolError> {
         let ids = DoneIds::open(&spool.dir, checkpoint.ids_len).map_err(io_err(&spool.dir))?;
+        // Record where the alert file and `done.ids` stand before anything is processed: on a
+        // first start there is no checkpoint yet, and a crash after the first alerts were
+        // delivered but before the first checkpoint would replay the spool from its start
+        // without cutting those alerts off (found by `kill_9_during_ingest` under load).
+        let checkpoint = Checkpoint {
+            spool_offset: checkpoint.spool_offset,
+            alerts_len: sinks.file.as_ref().map(|f| f.len()),
+            ids_len: ids.len,
+        };
+        write_checkpoint(&spool.dir, &checkpoint).map_err(io_err(&spool.dir))?;
         let decode = DecodeOptions {
             format: InputFormat::EventList,
             prefilter: Prefilter::batch(),
@@ -630,6 +641,51 @@ impl Worker {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_first_start_records_where_the_alert_file_stands() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let alerts = dir.path().join("alerts.jsonl");
+        std::fs::write(&alerts, b"{\"earlier\":true}\n").expect("write");
+        let sink = crate::settings::FileSinkConfig {
+            path: alerts.clone(),
+            max_bytes: None,
+            keep: None,
+        };
+        let open = || {
+            let (spool, checkpoint) =
+                Spool::open(dir.path(), FsyncPolicy::Never, 1 << 20).expect("open");
+            let file =
+                crate::sinks::RotatingFile::open(&sink, checkpoint.alerts_len).expect("file");
+            let sinks = Sinks {
+                stdout: false,
+                file: Some(file),
+                webhook: None,
+            };
+            Worker::new(
+                spool,
+                checkpoint,
+                Detector::new(jobwarden_detect::Config::default()),
+                sinks,
+                Arc::new(Metrics::default()),
+            )
+            .expect("worker")
+        };
+        assert!(!dir.path().join("checkpoint.json").exists());
+        drop(open());
+        let written = read_checkpoint(dir.path()).expect("checkpoint");
+        assert_eq!(written.alerts_len, Some(17));
+        // Alerts delivered before a crash, with no checkpoint after them, are cut on restart
+        // (the spool is replayed and delivers them again).
+        let mut f = OpenOptions::new().append(true).open(&alerts).expect("open");
+        f.write_all(b"{\"delivered\":1}\n").expect("write");
+        drop(f);
+        drop(open());
+        assert_eq!(
+            std::fs::read(&alerts).expect("read"),
+            b"{\"earlier\":true}\n"
+        );
+    }
 
     #[test]
     fn a_torn_tail_is_cut_and_whole_frames_are_pending() {
