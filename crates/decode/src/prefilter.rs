@@ -287,9 +287,12 @@ impl Prefilter {
     /// `raw_verb` is [`raw_verb`] of `line` (`None` makes the prefilter look for it).
     pub fn verdict_for(&self, line: &[u8], raw_verb: Option<RawVerb<'_>>) -> Verdict {
         if let Some(req) = &self.requirements {
-            let found = match req.verdict_on_raw(line, raw_verb) {
+            // Whether the verb read is the event's own is judged once, on the raw line (its
+            // lowercased copy has the same braces).
+            let event_verb = raw_verb.filter(|v| v.is_event_verb(line));
+            let found = match req.verdict_on_raw(line, event_verb) {
                 Some(found) => found,
-                None => with_lowercased(line, |lowered| req.verdict(lowered, raw_verb)),
+                None => with_lowercased(line, |lowered| req.verdict(lowered, raw_verb, event_verb)),
             };
             if found.rules {
                 return found;
@@ -925,9 +928,16 @@ impl VerbDispatch {
     /// A verb clause is only ever made from the event's own `verb` field (key context is
     /// given to top-level audit fields alone). So when the raw verb is the line's top-level
     /// key, in lowercase, it is the event's verb, and no other `"verb"` key needs checking.
-    fn verdict(&self, hay: &[u8], raw_verb: Option<RawVerb<'_>>) -> Option<Verdict> {
+    ///
+    /// `event_verb` is `raw_verb` when it passed [`RawVerb::is_event_verb`].
+    fn verdict(
+        &self,
+        hay: &[u8],
+        raw_verb: Option<RawVerb<'_>>,
+        event_verb: Option<RawVerb<'_>>,
+    ) -> Option<Verdict> {
         static KEY: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new(VERB_KEY));
-        if let Some(known) = raw_verb.filter(|v| v.is_event_verb(hay)) {
+        if let Some(known) = event_verb {
             return match self.plan_of(Some(known.value)) {
                 VerbPlan::Candidate => Some(Verdict::YES),
                 VerbPlan::Search(i) => self.unchecked.get(i).map(|s| s.verdict(hay)),
@@ -954,12 +964,9 @@ impl VerbDispatch {
         }
     }
 
-    /// The verdict on the raw `line` whose top-level verb is `verb`, when its plan needs no
-    /// lowercased copy; `None` otherwise.
+    /// The verdict on the raw `line` whose event verb ([`RawVerb::is_event_verb`]) is `verb`,
+    /// when its plan needs no lowercased copy; `None` otherwise.
     fn verdict_on_raw(&self, line: &[u8], verb: RawVerb<'_>) -> Option<Verdict> {
-        if !verb.is_event_verb(line) {
-            return None;
-        }
         match self.plan_of(Some(verb.value)) {
             VerbPlan::Candidate => Some(Verdict::YES),
             VerbPlan::Search(i) => self.raw.get(i)?.as_ref().map(|s| s.verdict(line)),
@@ -994,14 +1001,24 @@ struct Requirements {
 
 impl Requirements {
     /// The verdict on a raw line, when its verb's plan needs no lowercased copy.
-    fn verdict_on_raw(&self, line: &[u8], raw_verb: Option<RawVerb<'_>>) -> Option<Verdict> {
-        self.by_verb.as_ref()?.verdict_on_raw(line, raw_verb?)
+    /// `event_verb` as for [`VerbDispatch::verdict`].
+    fn verdict_on_raw(&self, line: &[u8], event_verb: Option<RawVerb<'_>>) -> Option<Verdict> {
+        self.by_verb.as_ref()?.verdict_on_raw(line, event_verb?)
     }
 
     /// The verdict on a lowercased line (see [`Searcher::verdict`]); `raw_verb` as for
     /// [`Prefilter::verdict_for`].
-    fn verdict(&self, hay: &[u8], raw_verb: Option<RawVerb<'_>>) -> Verdict {
-        match self.by_verb.as_ref().and_then(|d| d.verdict(hay, raw_verb)) {
+    fn verdict(
+        &self,
+        hay: &[u8],
+        raw_verb: Option<RawVerb<'_>>,
+        event_verb: Option<RawVerb<'_>>,
+    ) -> Verdict {
+        match self
+            .by_verb
+            .as_ref()
+            .and_then(|d| d.verdict(hay, raw_verb, event_verb))
+        {
             Some(verdict) => verdict,
             None => self.full.verdict(hay),
         }
@@ -1411,7 +1428,9 @@ mod tests {
     fn lines_whose_verb_needs_only_digits_are_searched_raw() {
         let p = sigma_like();
         let req = p.requirements.as_ref().expect("requirements");
-        let raw = |line: &[u8]| req.verdict_on_raw(line, raw_verb(line));
+        let raw = |line: &[u8]| {
+            req.verdict_on_raw(line, raw_verb(line).filter(|v| v.is_event_verb(line)))
+        };
         // `get` lines need only the status-code rule (digits) and the plain and always
         // needles: no lowercased copy.
         let denied = br#"{"verb":"get","responseStatus":{"code":403}}"#;
