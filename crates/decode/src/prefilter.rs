@@ -925,9 +925,11 @@ impl VerbDispatch {
     /// the lowercased line, a differently cased earlier one included, and gives up on a
     /// mismatch. Only "no verb key at all" must come from the lowercased line itself.
     ///
-    /// A verb clause is only ever made from the event's own `verb` field (key context is
-    /// given to top-level audit fields alone). So when the raw verb is the line's top-level
-    /// key, in lowercase, it is the event's verb, and no other `"verb"` key needs checking.
+    /// A verb clause is only ever made from the event's own `verb` field: key context is
+    /// given to top-level audit fields alone, and any other needle is a value whose own quotes
+    /// are JSON-escaped, so it cannot read `"verb":"..."`. So when the raw verb is the line's
+    /// top-level key, in lowercase, it is the event's verb, and no other `"verb"` key needs
+    /// checking.
     ///
     /// `event_verb` is `raw_verb` when it passed [`RawVerb::is_event_verb`].
     fn verdict(
